@@ -1,0 +1,50 @@
+# The two commands a newcomer needs:
+#   make run    - create .venv, install, run all three services with demo data (SQLite)
+#   make test   - create .venv, install, run the test suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgresql lint typecheck openapi install clean bench drills
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/civicsocial dev
+
+# pytest exits 5 when it collected no tests; that is not a failure of the code under test.
+test: test-sqlite test-postgresql
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest --db sqlite $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-postgresql: $(STAMP)
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432 (see README: Tests)"; exit 1; }
+	$(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/civicsocial openapi --check
+
+typecheck: $(STAMP)
+	$(BIN)/mypy shared services
+
+openapi: $(STAMP)
+	$(BIN)/civicsocial openapi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+drills: $(STAMP)
+	$(BIN)/python -m pytest -m slow tests/drills
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

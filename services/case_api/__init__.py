@@ -1,0 +1,1 @@
+"""Social Media Case Management API."""

@@ -1,0 +1,34 @@
+"""Social Media Case Management API: the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.case_api.routers import ROUTERS
+from services.case_api.settings import CaseSettings
+from shared.api import create_service_app
+from shared.timeutil import Clock
+
+SETTINGS_CLASS = CaseSettings
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION = "0.1.0"
+DESCRIPTION = (
+    "Internal case management for R-24-89: triage, investigation, findings, the disciplinary escalation "
+    "ladder (§1.A.6), restorative actions (§1.A.7), monitoring reviews (§1.A.5) and a tamper-evident "
+    "audit trail."
+)
+
+
+def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or CaseSettings()
+    return create_service_app(
+        settings=settings,
+        title="Social Media Case Management API",
+        description=DESCRIPTION,
+        version=VERSION,
+        migrations_dir=MIGRATIONS_DIR,
+        routers=ROUTERS,
+        clock=clock,
+    )

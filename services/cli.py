@@ -1,0 +1,246 @@
+"""``civicsocial``: run, migrate and operate the three services.
+
+    civicsocial dev                  # all three services on SQLite under ./data, with demo data
+    civicsocial migrate              # apply migrations (production: run before starting)
+    civicsocial token --role admin   # a dev token for trying the staff endpoints
+    civicsocial openapi [--check]    # write (or check) openapi/<service>.json
+    civicsocial makemigration case_api "add cases"   # autogenerate a migration (developers)
+
+Services may add their own command groups by exposing ``COMMANDS: list[tuple[str, typer.Typer]]``
+in ``services/<name>/commands.py`` (e.g. ``civicsocial audit verify`` from case_api).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from services.devkit import DemoContext
+from services.registry import SERVICES, ServiceSpec
+from shared.auth import issue_dev_token
+from shared.settings import AuthSettings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _service_names(service: str) -> list[str]:
+    if service == "all":
+        return list(SERVICES)
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; one of: all, {', '.join(SERVICES)}")
+    return [service]
+
+
+@app.command()
+def migrate(
+    service: Annotated[str, typer.Option(help="all, or one service name")] = "all",
+) -> None:
+    """Apply each service's migrations to the database its settings name (env vars)."""
+    from shared.migrations import upgrade
+
+    for name in _service_names(service):
+        spec = SERVICES[name]
+        settings = spec.settings()
+        upgrade(spec.migrations_dir, settings.database_url)
+        typer.echo(f"{name}: migrated")
+
+
+@app.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", "-r", help="a role; repeat for several")],
+    department: Annotated[str | None, typer.Option(help="department claim, e.g. Police")] = None,
+    subject: Annotated[str, typer.Option(help="the staff id (sub claim)")] = "dev-staff",
+    key_file: Annotated[Path, typer.Option(help="dev signing key")] = Path("data/dev-signing-key.pem"),
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 8 * 3600,
+) -> None:
+    """Print a dev-mode staff token (refused by services in production mode)."""
+    auth = AuthSettings(dev_key_file=key_file)
+    typer.echo(issue_dev_token(auth, "dev", subject=subject, roles=role, department=department, ttl_seconds=ttl))
+
+
+@app.command()
+def openapi(
+    out_dir: Annotated[Path, typer.Option(help="where to write")] = REPO_ROOT / "openapi",
+    check: Annotated[bool, typer.Option(help="fail if the files are stale instead of writing")] = False,
+) -> None:
+    """Write each service's OpenAPI document to openapi/<service>.json."""
+    stale = []
+    for name, spec in SERVICES.items():
+        text = render_openapi(spec)
+        path = out_dir / f"{name}.json"
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(str(path))
+            continue
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        typer.echo(f"wrote {path}")
+    if stale:
+        typer.echo("stale: " + ", ".join(stale) + " (run `civicsocial openapi`)", err=True)
+        raise typer.Exit(1)
+
+
+def render_openapi(spec: ServiceSpec) -> str:
+    settings = spec.settings(database_url="sqlite://", mode="dev", log_json=True)
+    doc = spec.create_app(settings).openapi()
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+@app.command()
+def makemigration(
+    service: Annotated[str, typer.Argument(help="service name")],
+    message: Annotated[str, typer.Argument(help="what the migration does")],
+) -> None:
+    """Autogenerate the next migration of a service from its models (review it before committing)."""
+    import tempfile
+
+    from alembic import command
+
+    from shared.migrations import alembic_config
+
+    spec = SERVICES[_service_names(service)[0]]
+    versions = sorted((spec.migrations_dir / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    rev_id = f"{len(versions) + 1:04d}"
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = alembic_config(spec.migrations_dir, f"sqlite:///{tmp}/gen.db")
+        command.upgrade(cfg, "head")
+        command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+
+
+@app.command()
+def dev(
+    data_dir: Annotated[Path, typer.Option(help="SQLite files and the dev key live here")] = Path("data"),
+    host: Annotated[str, typer.Option(help="bind address (loopback by default)")] = "127.0.0.1",
+    demo: Annotated[bool, typer.Option(help="load demo data into empty databases")] = True,
+    reset: Annotated[bool, typer.Option(help="delete the data folder first")] = False,
+    detach: Annotated[bool, typer.Option(help="return once everything is up (for scripts)")] = False,
+) -> None:
+    """Run all three services on SQLite with migrations applied and demo data loaded."""
+    if reset and data_dir.exists():
+        for f in data_dir.iterdir():
+            if f.is_file():
+                f.unlink()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = (data_dir / "dev-signing-key.pem").resolve()
+    urls = {name: f"http://{host}:{spec.port}" for name, spec in SERVICES.items()}
+    env = dict(os.environ)
+    for name, spec in SERVICES.items():
+        p = spec.env_prefix
+        env.update({
+            f"{p}MODE": "dev",
+            f"{p}DATABASE_URL": f"sqlite:///{(data_dir / f'{name}.db').resolve()}",
+            f"{p}AUTH__DEV_KEY_FILE": str(key_file),
+            f"{p}PUBLIC_BASE_URL": urls[name],
+            f"{p}POLICY_API_URL": urls["policy_api"],
+            f"{p}FEEDBACK_API_URL": urls["feedback_api"],
+            f"{p}CASE_API_URL": urls["case_api"],
+            f"{p}LOG_JSON": env.get(f"{p}LOG_JSON", "false"),
+        })
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = data_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    for name, spec in SERVICES.items():
+        log_file = (logs / f"{name}.log").open("ab")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", f"{spec.package}.asgi:app", "--host", host,
+                 "--port", str(spec.port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+                env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                start_new_session=detach,
+            )
+        )
+
+    def stop_all(*_: object) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    try:
+        for name in SERVICES:
+            _wait_ready(urls[name], name, logs / f"{name}.log")
+        auth = AuthSettings(dev_key_file=key_file)
+
+        def sign(*, roles: list[str], department: str | None = None, subject: str = "demo-loader") -> str:
+            return issue_dev_token(auth, "dev", subject=subject, roles=roles, department=department)
+
+        if demo:
+            ctx = DemoContext(urls=urls, token=sign)
+            for name, spec in SERVICES.items():
+                try:
+                    loader = importlib.import_module(f"{spec.package}.demo")
+                except ModuleNotFoundError:
+                    continue
+                loader.load(ctx)
+                typer.echo(f"{name}: demo data ready")
+        staff = sign(roles=["admin"], subject="dev-admin")
+    except BaseException:
+        stop_all()
+        raise
+    typer.echo(f"\nAll three services are up (logs in {logs}):")
+    for name, url in urls.items():
+        typer.echo(f"  {name:<13} {url}   docs: {url}/docs")
+    typer.echo(f"  Transparency page: {urls['policy_api']}/transparency")
+    typer.echo(f"\nStaff token (admin, 8 h):\n  {staff}\n")
+    typer.echo("Other roles: civicsocial token --role investigator --department Police")
+    if detach:
+        typer.echo("pids: " + " ".join(str(p.pid) for p in procs))
+        return
+    typer.echo("Press Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        typer.echo("a service exited; stopping the others", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_all()
+
+
+def _wait_ready(url: str, name: str, log_file: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise typer.Exit(f"{name} did not become ready in {timeout:.0f}s; see {log_file}")  # type: ignore[arg-type]
+
+
+def _register_service_commands() -> None:
+    for spec in SERVICES.values():
+        try:
+            mod = importlib.import_module(f"{spec.package}.commands")
+        except ModuleNotFoundError:
+            continue
+        for name, sub in getattr(mod, "COMMANDS", []):
+            app.add_typer(sub, name=name)
+
+
+_register_service_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

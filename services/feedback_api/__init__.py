@@ -1,0 +1,1 @@
+"""Public Feedback and Violation Reports API."""

@@ -1,0 +1,10 @@
+"""policy_api tables, on the service's own registry (its own database; no other service reads it)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
+
+
+class Base(SQLModel, registry=registry()):
+    """Every table of this service derives from this base."""

@@ -1,0 +1,109 @@
+"""Engines and sessions.
+
+SQLite (the default, one file per service): WAL, ``busy_timeout``, foreign keys on,
+``synchronous`` from settings, and ``BEGIN IMMEDIATE`` for write transactions so
+concurrent writers queue on the busy timeout instead of failing with SQLITE_BUSY
+when a deferred transaction tries to upgrade. PostgreSQL: psycopg 3.
+
+Sessions never commit on their own: the request's unit of work (``shared.app``)
+commits once, or rolls back; repositories only ``flush``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(normalise_url(url)).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> Engine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        database = make_url(url).database
+        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        if not database or database == ":memory:":
+            # One shared in-memory database (OpenAPI export, throwaway checks).
+            engine = create_engine(url, connect_args=connect_args, poolclass=StaticPool)
+        else:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=pool_size)
+        _configure_sqlite(engine, sqlite_synchronous)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    if synchronous not in {"NORMAL", "FULL"}:
+        raise ValueError("synchronous must be NORMAL or FULL")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so BEGIN is ours to emit.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, but SQLite transactions start with ``BEGIN IMMEDIATE``."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any exception.
+
+    For background work (outbox relay, CLI, demo loaders); requests use the
+    dependency in ``shared.app`` which follows the same rule.
+    """
+    session = Session(writer(engine) if write else engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,0 +1,178 @@
+"""Pure-ASGI middleware: request id + access log, body size limit, security headers."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import PROBLEM_TYPE_BASE, PayloadTooLarge
+from shared.schemas.problem import Problem
+
+log = structlog.get_logger("access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def problem_bytes(problem: Problem) -> bytes:
+    return json.dumps(problem.body(), separators=(",", ":")).encode()
+
+
+class RequestContextMiddleware:
+    """Assigns ``X-Request-ID`` (kept from the caller when well-formed), binds it to the log
+    context and writes one access line: method, route template, status, duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                method=scope["method"],
+                route=getattr(route, "path", "<unmatched>"),
+                status=status,
+                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+            )
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over the limit with 413 problem+json, whether announced by
+    Content-Length or streamed (chunked). Longer path prefixes may carry their own limit."""
+
+    def __init__(self, app: ASGIApp, *, default: int, overrides: Iterable[tuple[str, int]] = ()) -> None:
+        self.app = app
+        self.default = default
+        self.overrides = sorted(overrides, key=lambda kv: -len(kv[0]))
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.overrides:
+            if path.startswith(prefix):
+                return limit
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = True
+            if too_big:
+                await self._reject(scope, send, limit)
+                return
+        received = 0
+        rejected = False
+        response_started = False
+
+        async def limited_receive() -> Message:
+            # Past the limit we answer 413 ourselves and tell the app the client went away,
+            # so it stops reading; whatever it then tries to send is dropped.
+            nonlocal received, rejected, response_started
+            if rejected:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    rejected = True
+                    if not response_started:
+                        response_started = True
+                        await self._reject(scope, send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if rejected:
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, tracking_send)
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + PayloadTooLarge.slug,
+            title=PayloadTooLarge.title,
+            status=413,
+            detail=f"The request body exceeds {limit} bytes.",
+            instance=scope["path"],
+            request_id=scope.get("state", {}).get("request_id"),
+        )
+        body = problem_bytes(problem)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries; services add stricter ones where they serve HTML."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None) -> None:
+        self.app = app
+        base = {
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY",
+            "cross-origin-resource-policy": "same-site",
+        }
+        base.update({k.lower(): v for k, v in (headers or {}).items()})
+        self.headers = [(k.encode(), v.encode()) for k, v in base.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in self.headers if k not in existing
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+

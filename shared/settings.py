@@ -1,0 +1,68 @@
+"""Settings shared by the three services. Each service subclasses ``ServiceSettings``
+with its own env prefix (``POLICY_API_``, ``FEEDBACK_API_``, ``CASE_API_``); nested
+auth settings use ``__``, e.g. ``CASE_API_AUTH__JWKS_URL``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["dev", "production"]
+JwtAlgorithm = Literal["RS256", "ES256"]
+PINNED_ALGORITHMS: tuple[JwtAlgorithm, ...] = ("RS256", "ES256")
+
+
+class AuthSettings(BaseModel):
+    issuer: str = "civicsocial-dev"
+    audience: str = "civicsocial"
+    algorithms: list[JwtAlgorithm] = Field(default_factory=lambda: list(PINNED_ALGORITHMS))
+    jwks_url: str | None = Field(default=None, description="The City IdP's JWKS endpoint (production).")
+    jwks_file: Path | None = Field(default=None, description="A JWKS file, instead of a URL.")
+    jwks_cache_seconds: int = 600
+    roles_claim: str = "roles"
+    department_claim: str = "department"
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    max_token_bytes: int = Field(default=8192, ge=512, le=65536)
+    # dev mode only: a local RSA key signs staff and service tokens.
+    dev_key_file: Path = Path("data/dev-signing-key.pem")
+    # production service-to-service tokens: OAuth2 client credentials against the IdP.
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    service_name: str = "service"
+    mode: Mode = "dev"
+    database_url: str = "sqlite:///data/service.db"
+    auto_migrate: bool | None = Field(
+        default=None, description="Apply migrations at start. Defaults to true in dev, false in production."
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    public_base_url: str = "http://127.0.0.1:8000"
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    policy_api_url: str = "http://127.0.0.1:8001"
+    feedback_api_url: str = "http://127.0.0.1:8002"
+    case_api_url: str = "http://127.0.0.1:8003"
+    http_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    http_retries: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> ServiceSettings:
+        if self.mode == "production" and not (self.auth.jwks_url or self.auth.jwks_file):
+            raise ValueError("production mode needs auth.jwks_url or auth.jwks_file (the City IdP's keys)")
+        return self
+
+    @property
+    def migrate_on_start(self) -> bool:
+        return self.auto_migrate if self.auto_migrate is not None else self.mode == "dev"

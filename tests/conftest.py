@@ -1,0 +1,141 @@
+"""Fixtures every test folder uses.
+
+Pick the database with ``--db sqlite|postgresql`` (or ``CIVICSOCIAL_TEST_DB``). Each run
+creates its own databases (PostgreSQL: ``cs_test_<service>_<pid>_<rand>``), migrates them
+with Alembic and drops them at the end; every test starts with empty tables.
+
+    make_app("case_api", clock=FrozenClock(...), policy_api_url=live.url)  -> FastAPI
+    client(app)                 -> httpx.AsyncClient over ASGITransport
+    token("investigator", department="Police", subject="emp-1") -> bearer header dict
+    live(app)                   -> LiveServer on a free loopback port (started)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.registry import SERVICES
+from shared.auth import issue_dev_token
+from shared.settings import AuthSettings
+from tests.support.databases import TestDatabase
+from tests.support.live import LiveServer
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("CIVICSOCIAL_TEST_DB", "sqlite"),
+        help="database backend for the whole run",
+    )
+
+
+@pytest.fixture(scope="session")
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def dev_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys") / "dev-signing-key.pem"
+
+
+@pytest.fixture(scope="session")
+def auth_settings(dev_key: Path) -> AuthSettings:
+    return AuthSettings(dev_key_file=dev_key)
+
+
+@pytest.fixture(scope="session")
+def _databases(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
+    tmp = tmp_path_factory.mktemp("db")
+    dbs: dict[str, TestDatabase] = {}
+    try:
+        for name, spec in SERVICES.items():
+            dbs[name] = TestDatabase(db_backend, name, spec.migrations_dir, spec.metadata(), tmp)
+        yield dbs
+    finally:
+        for db in dbs.values():
+            db.drop()
+
+
+@pytest.fixture
+def databases(_databases: dict[str, TestDatabase]) -> dict[str, TestDatabase]:
+    """The per-service test databases, emptied before the test."""
+    for db in _databases.values():
+        db.reset()
+    return _databases
+
+
+@pytest.fixture
+def make_app(databases: dict[str, TestDatabase], dev_key: Path) -> Callable[..., FastAPI]:
+    """Build a service app on its test database. Keyword arguments override settings; ``clock``
+    is passed to the factory."""
+
+    def factory(service: str, *, clock: Any = None, **overrides: Any) -> FastAPI:
+        spec = SERVICES[service]
+        values: dict[str, Any] = {
+            "mode": "dev",
+            "database_url": databases[service].url,
+            "auto_migrate": False,
+            "log_json": True,
+            "auth": {"dev_key_file": str(dev_key)},
+        }
+        values.update(overrides)
+        kwargs = {"clock": clock} if clock is not None else {}
+        return spec.create_app(spec.settings(**values), **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+async def client_factory() -> AsyncIterator[Callable[[FastAPI], httpx.AsyncClient]]:
+    clients: list[httpx.AsyncClient] = []
+
+    def factory(app: FastAPI) -> httpx.AsyncClient:
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        clients.append(c)
+        return c
+
+    yield factory
+    for c in clients:
+        await c.aclose()
+
+
+@pytest.fixture
+def client(client_factory: Callable[[FastAPI], httpx.AsyncClient]) -> Callable[[FastAPI], httpx.AsyncClient]:
+    return client_factory
+
+
+@pytest.fixture
+def token(auth_settings: AuthSettings) -> Callable[..., dict[str, str]]:
+    """``token("hr", department="Police", subject="emp-7")`` -> ``{"Authorization": "Bearer ..."}``.
+    Several roles: ``token("hr", "auditor")``."""
+
+    def factory(*roles: str, department: str | None = None, subject: str = "staff-1",
+                ttl_seconds: int = 3600) -> dict[str, str]:
+        jwt = issue_dev_token(auth_settings, "dev", subject=subject, roles=list(roles),
+                              department=department, ttl_seconds=ttl_seconds)
+        return {"Authorization": f"Bearer {jwt}"}
+
+    return factory
+
+
+@pytest.fixture
+def live() -> Iterator[Callable[[FastAPI], LiveServer]]:
+    servers: list[LiveServer] = []
+
+    def factory(app: FastAPI, port: int | None = None) -> LiveServer:
+        server = LiveServer(app, port).start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for s in servers:
+        s.stop()

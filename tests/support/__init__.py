@@ -1,0 +1,1 @@
+"""Test harness shared by every test folder: databases, apps, tokens, live servers."""
