@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
+from shared.idempotency import make_idempotency_model
 from shared.outbox import make_outbox_model
 
 
@@ -13,3 +14,4 @@ class Base(SQLModel, registry=registry()):
 
 
 OutboxMessage = make_outbox_model(Base)
+IdempotencyKey = make_idempotency_model(Base)

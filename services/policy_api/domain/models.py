@@ -5,6 +5,11 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
+from shared.idempotency import make_idempotency_model
+
 
 class Base(SQLModel, registry=registry()):
     """Every table of this service derives from this base."""
+
+
+IdempotencyKey = make_idempotency_model(Base)
