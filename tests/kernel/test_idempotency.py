@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-
-import pytest
 from typing import Annotated
 
+import pytest
 from fastapi import APIRouter, Body, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select

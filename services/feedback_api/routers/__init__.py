@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from services.feedback_api.widget import router as widget_router
+
+ROUTERS: list[APIRouter] = [widget_router]
