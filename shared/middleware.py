@@ -168,9 +168,17 @@ class SecurityHeadersMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                existing = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in self.headers if k not in existing
+                headers = list(message.get("headers", []))
+                existing = {k.lower() for k, _ in headers}
+                # A response that states who may frame it (CSP frame-ancestors, e.g. the widget
+                # iframe) must not be overridden by the blanket X-Frame-Options: DENY.
+                framed = any(
+                    k.lower() == b"content-security-policy" and b"frame-ancestors" in v for k, v in headers
+                )
+                message["headers"] = headers + [
+                    (k, v)
+                    for k, v in self.headers
+                    if k not in existing and not (framed and k == b"x-frame-options")
                 ]
             await send(message)
 

@@ -164,3 +164,20 @@ def test_sqlite_pragmas(databases, db_backend):
         assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert c.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
         assert c.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+async def test_security_headers_and_frame_ancestors_opt_out(kernel_app, client):
+    from fastapi.responses import HTMLResponse
+
+    @kernel_app.get("/framed")
+    def framed() -> HTMLResponse:
+        return HTMLResponse("<p>hi</p>", headers={"Content-Security-Policy": "frame-ancestors https://www.cabq.gov"})
+
+    c = client(kernel_app)
+    plain = await c.get("/healthz")
+    assert plain.headers["x-frame-options"] == "DENY"
+    assert plain.headers["x-content-type-options"] == "nosniff"
+    assert plain.headers["referrer-policy"] == "no-referrer"
+    r = await c.get("/framed")
+    assert "x-frame-options" not in r.headers
+    assert r.headers["content-security-policy"] == "frame-ancestors https://www.cabq.gov"
