@@ -1,0 +1,487 @@
+"""``python -m bench [--quick] [--db sqlite|postgresql|both] [--no-profile] [--cases N]``
+
+One run measures the baselines and every scenario whose endpoint exists, prints the ratio
+table with the issue #9 targets, and writes ``bench/RESULTS.md``. A scenario whose endpoint
+is missing (or whose probe request fails) is reported as "not available", never a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench import baselines
+from bench.loadgen import LoadResult, get_script, mixed_script, post_script, run_wrk
+from bench.seed import run_demo_loaders, seed_cases
+from bench.servers import REPO, Server, Stack, hello_server, rss_bytes
+from shared.auth import issue_dev_token
+from shared.settings import AuthSettings
+
+RESULTS = REPO / "bench" / "RESULTS.md"
+MIB = 1024 * 1024
+
+
+@dataclass
+class Row:
+    scenario: str
+    db: str
+    conns: int
+    result: LoadResult | None = None
+    rss_growth_mib: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class Config:
+    duration: float
+    warmup: float
+    cases: int
+    profile: bool
+    baseline_db_seconds: float
+
+
+@dataclass
+class Run:
+    cfg: Config
+    rows: list[Row] = field(default_factory=list)
+    baselines: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    profiles: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    @property
+    def hello(self) -> float:
+        return self.baselines.get("hello_rps", 0.0)
+
+
+def measure(server: Server, url: str, *, conns: int, cfg: Config, script: str = "",
+            rounds: int = 1) -> tuple[LoadResult, float]:
+    """Warm up, then measure; RSS growth is the server's RSS after the measured run(s) minus
+    after the warm-up (so first-request allocations are not counted as growth)."""
+    run_wrk(url, connections=min(conns, 32), duration=cfg.warmup, script=script)
+    before = rss_bytes(server.pid)
+    result = None
+    for _ in range(rounds):
+        result = run_wrk(url, connections=conns, duration=cfg.duration, script=script)
+    assert result is not None
+    return result, (rss_bytes(server.pid) - before) / MIB
+
+
+def openapi_paths(url: str) -> set[tuple[str, str]]:
+    try:
+        doc = httpx.get(url + "/openapi.json", timeout=10).json()
+    except (httpx.HTTPError, ValueError):
+        return set()
+    return {(m.upper(), p) for p, ops in doc.get("paths", {}).items() for m in ops}
+
+
+def report_body(marker: str = "{{N}}") -> str:
+    return json.dumps({
+        "account_text": "City of Albuquerque (bench)",
+        "platform": "facebook",
+        "links": [f"https://www.facebook.com/cabq/posts/bench-{marker}"],
+        "categories": ["personal_attack"],
+        "description": "The official account replied to a resident with a personal insult. (benchmark)",
+    })
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+def scenarios_for(stack: Stack, run: Run, db: str) -> None:
+    cfg = run.cfg
+    s = stack.servers
+    pol, fb, case = s["policy_api"], s["feedback_api"], s["case_api"]
+    paths = {name: openapi_paths(srv.url) for name, srv in s.items()}
+    auth = AuthSettings(dev_key_file=stack.key_file)
+
+    def token(*roles: str, department: str | None = None) -> str:
+        return issue_dev_token(auth, "dev", subject="bench-staff", roles=list(roles), department=department)
+
+    def add(name: str, conns: int, result: LoadResult | None, growth: float | None, *, target: str = "",
+            ratio: float | None = None, met: bool | None = None, note: str = "") -> Row:
+        row = Row(name, db, conns, result, growth, ratio, target, met, note)
+        run.rows.append(row)
+        print(format_row(row), flush=True)
+        return row
+
+    def unavailable(name: str, why: str, target: str = "") -> None:
+        add(name, 0, None, None, target=target, note=f"not available: {why}")
+
+    # kernel floor: /healthz of a service (FastAPI + the kernel's middleware, no database)
+    r, g = measure(pol, pol.url + "/healthz", conns=32, cfg=cfg)
+    add("service /healthz (kernel floor)", 32, r, g, ratio=r.rps / run.hello)
+
+    # public policy GET and its 304 path
+    policy_id = None
+    if ("GET", "/v1/policies") in paths["policy_api"]:
+        try:
+            items = httpx.get(pol.url + "/v1/policies?limit=5", timeout=10).json().get("items", [])
+            policy_id = items[0]["id"] if items else None
+        except (httpx.HTTPError, ValueError, KeyError):
+            policy_id = None
+        r, g = measure(pol, pol.url + "/v1/policies", conns=32, cfg=cfg)
+        read_row(add, "GET /v1/policies (list)", r, g, run)
+    else:
+        unavailable("GET /v1/policies (list)", "policy_api has no GET /v1/policies yet", "p99 < 50 ms")
+    if policy_id:
+        url = f"{pol.url}/v1/policies/{policy_id}"
+        r, g = measure(pol, url, conns=32, cfg=cfg)
+        row = read_row(add, "GET /v1/policies/{id}", r, g, run, ratio_target=0.5)
+        del row
+        etag = httpx.get(url, timeout=10).headers.get("etag")
+        if etag:
+            r, g = measure(pol, url, conns=32, cfg=cfg, script=get_script({"If-None-Match": etag}))
+            row = read_row(add, "GET /v1/policies/{id} 304", r, g, run)
+            if r.c3xx == 0:
+                row.note = "no 304 answered to If-None-Match"
+        else:
+            unavailable("GET /v1/policies/{id} 304", "no ETag on the policy response")
+    else:
+        unavailable("GET /v1/policies/{id}", "no published policy (endpoint or demo data missing)",
+                    ">= 50% of hello")
+    if ("GET", "/transparency") in paths["policy_api"]:
+        r, g = measure(pol, pol.url + "/transparency", conns=32, cfg=cfg)
+        read_row(add, "GET /transparency (HTML)", r, g, run)
+    else:
+        unavailable("GET /transparency (HTML)", "policy_api has no /transparency yet", "p99 < 50 ms")
+
+    # report POST: durable write + outbox (the relay forwards to case_api in the background)
+    receipt = None
+    if ("POST", "/v1/reports") in paths["feedback_api"]:
+        probe = httpx.post(fb.url + "/v1/reports", content=report_body("probe"),
+                           headers={"Content-Type": "application/json"}, timeout=10)
+        if probe.status_code in (200, 201):
+            receipt = probe.json().get("receipt")
+            script = post_script("/v1/reports", report_body())
+            r, g = measure(fb, fb.url + "/v1/reports", conns=32, cfg=cfg, script=script)
+            ratio = r.rps / run.hello
+            add("POST /v1/reports (durable + outbox)", 32, r, g, ratio=ratio, target=">= 25% of hello",
+                met=ratio >= 0.25 and r.c5xx == 0,
+                note=f"{r.rps / run.baselines.get(f'{db}_commits', float('nan')):.2f}x raw {db} commit loop")
+            if profile_ok(run, db):
+                run.profiles[f"POST /v1/reports ({db})"] = profile(fb, fb.url + "/v1/reports", script, cfg)
+            r1, _ = measure(fb, fb.url + "/v1/reports", conns=256, cfg=cfg, script=script, rounds=1)
+            g2_before = rss_bytes(fb.pid)
+            r2 = run_wrk(fb.url + "/v1/reports", connections=256, duration=cfg.duration, script=script)
+            growth = (rss_bytes(fb.pid) - g2_before) / MIB
+            overload_row(add, "POST /v1/reports overload", r1, r2, growth)
+        else:
+            unavailable("POST /v1/reports (durable + outbox)",
+                        f"probe POST answered {probe.status_code}: {probe.text[:100]}", ">= 25% of hello")
+    else:
+        unavailable("POST /v1/reports (durable + outbox)", "feedback_api has no POST /v1/reports yet",
+                    ">= 25% of hello")
+
+    if receipt and ("POST", "/v1/receipts/status") in paths["feedback_api"]:
+        body = json.dumps({"receipt": receipt})
+        script = ("wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\n"
+                  f"wrk.body = {json.dumps(body)}\n")
+        r, g = measure(fb, fb.url + "/v1/receipts/status", conns=32, cfg=cfg, script=script)
+        row = read_row(add, "POST /v1/receipts/status", r, g, run)
+        if r.c429:
+            row.note = (row.note + " " if row.note else "") + "hard rate limit answers 429 (by design)"
+    else:
+        unavailable("POST /v1/receipts/status", "no receipt (report POST unavailable) or endpoint missing",
+                    "p99 < 50 ms")
+
+    # widget mixed: what one page view of the widget costs, with one report in five views
+    steps: list[tuple[str, str, dict[str, str], str | None]] = []
+    for path in ("/widget/v1/loader.js", "/widget/v1/frame", "/v1/public/options", "/v1/public/accounts",
+                 "/v1/public/policies"):
+        if ("GET", path) in paths["feedback_api"]:
+            steps.append(("GET", path, {}, None))
+    if steps and ("POST", "/v1/reports") in paths["feedback_api"] and receipt:
+        steps.append(("POST", "/v1/reports", {"Content-Type": "application/json"}, report_body()))
+    if len(steps) >= 3:
+        r, g = measure(fb, fb.url + "/", conns=32, cfg=cfg, script=mixed_script(steps))
+        row = read_row(add, "widget mixed (" + ", ".join(p.rsplit("/", 1)[-1] for _, p, _, _ in steps) + ")",
+                       r, g, run)
+    else:
+        unavailable("widget mixed", f"only {len(steps)} of the widget endpoints exist", "p99 < 50 ms")
+
+    # case_api list query on 100k cases
+    case_paths = [p for (m, p) in paths["case_api"] if m == "GET" and p.rstrip("/") == "/v1/cases"]
+    if case_paths:
+        try:
+            t0 = time.monotonic()
+            seed_cases(stack.db_urls["case_api"], cfg.cases)
+            run.notes.append(f"{db}: seeded {cfg.cases} cases in {time.monotonic() - t0:.0f} s")
+            hdr = {"Authorization": f"Bearer {token('admin', 'investigator', 'auditor')}"}
+            url = case.url + case_paths[0] + "?limit=25"
+            probe = httpx.get(url, headers=hdr, timeout=30)
+            if probe.status_code != 200:
+                raise RuntimeError(f"probe answered {probe.status_code}: {probe.text[:100]}")
+            total = probe.json().get("total")
+            r, g = measure(case, url, conns=32, cfg=cfg, script=get_script(hdr))
+            row = add(f"GET /v1/cases?limit=25 ({total} cases)", 32, r, g, ratio=r.rps / run.hello,
+                      target="p99 < 100 ms", met=r.p99_ms < 100 and r.c5xx == 0 and r.c4xx == 0)
+        except Exception as exc:
+            unavailable("GET /v1/cases (100k cases)", f"{type(exc).__name__}: {str(exc)[:120]}", "p99 < 100 ms")
+    else:
+        unavailable("GET /v1/cases (100k cases)", "case_api has no GET /v1/cases yet", "p99 < 100 ms")
+
+    # public policy GET under overload
+    if policy_id:
+        url = f"{pol.url}/v1/policies/{policy_id}"
+        r1, _ = measure(pol, url, conns=256, cfg=cfg)
+        before = rss_bytes(pol.pid)
+        r2 = run_wrk(url, connections=256, duration=cfg.duration)
+        overload_row(add, "GET /v1/policies/{id} overload", r1, r2, (rss_bytes(pol.pid) - before) / MIB)
+
+
+def read_row(add: Callable[..., Row], name: str, r: LoadResult, g: float, run: Run,
+             ratio_target: float | None = None) -> Row:
+    ratio = r.rps / run.hello
+    met = r.p99_ms < 50 and r.c5xx == 0
+    target = "p99 < 50 ms"
+    if ratio_target is not None:
+        target = f">= {ratio_target:.0%} of hello; " + target
+        met = met and ratio >= ratio_target
+    return add(name, 32, r, g, ratio=ratio, target=target, met=met)
+
+
+def overload_row(add: Callable[..., Row], name: str, r1: LoadResult, r2: LoadResult, growth: float) -> Row:
+    """Two back-to-back 256-connection runs: status codes over both, memory growth across the
+    second (flat = under 16 MiB once the first run has warmed every pool and cache)."""
+    bad = r1.c5xx + r2.c5xx + r1.c4xx + r2.c4xx
+    ok = bad == 0 and growth < 16
+    return add(name, 256, r2, growth, ratio=None, target="only 2xx/429/503; flat RSS", met=ok,
+               note=f"run 1: {r1.rps:.0f} req/s, 5xx {r1.c5xx}, 4xx {r1.c4xx}, 503 {r1.c503}, "
+                    f"socket errors {r1.socket_errors}")
+
+
+# --- profiling --------------------------------------------------------------------------------
+
+
+def profile_ok(run: Run, db: str) -> bool:
+    return run.cfg.profile and not any(k.endswith(f"({db})") for k in run.profiles)
+
+
+def profile(server: Server, url: str, script: str, cfg: Config) -> list[tuple[str, float]]:
+    """py-spy samples the server while wrk loads it; returns the top frames by own time."""
+    out = Path(tempfile.mkstemp(suffix=".txt")[1])
+    pyspy = Path(sys.executable).parent / "py-spy"
+    if not pyspy.exists():
+        return [("py-spy not installed (pip install py-spy)", 0.0)]
+    secs = max(3, round(cfg.duration))
+    proc = subprocess.Popen([str(pyspy), "record", "--pid", str(server.pid), "--duration", str(secs),
+                             "--rate", "200", "--format", "raw", "--nonblocking", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    run_wrk(url, connections=32, duration=secs, script=script)
+    proc.wait(60)
+    own: Counter[str] = Counter()
+    incl: Counter[str] = Counter()
+    total = 0
+    for line in out.read_text().splitlines() if out.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        own[_short(frames[-1])] += n
+        for f in {_short(x) for x in frames}:
+            incl[f] += n
+    out.unlink(missing_ok=True)
+    if not total:
+        return [("no samples (py-spy needs ptrace permission)", 0.0)]
+    top = [(f"own {f}", n / total) for f, n in own.most_common(8)]
+    interesting = [(f, n) for f, n in incl.most_common(60)
+                   if any(k in f for k in ("services/", "shared/", "sqlalchemy", "pydantic", "argon2", "jose",
+                                           "structlog", "psycopg", "sqlite", "fastapi", "starlette"))]
+    top += [(f"incl {f}", n / total) for f, n in interesting[:12]]
+    return top
+
+
+def _short(frame: str) -> str:
+    frame = frame.replace(str(REPO) + "/", "")
+    for marker in ("site-packages/", "lib/python3."):
+        if marker in frame:
+            frame = frame.split(marker, 1)[1]
+    return frame
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+HEADER = ("| scenario | db | conns | req/s | x hello | p50 ms | p99 ms | 2xx/3xx | 4xx | 429 | 503 | 5xx | "
+          "sock err | RSS growth MiB | target | met |")
+SEP = "|" + "---|" * 16
+
+
+def format_row(row: Row) -> str:
+    r = row.result
+    met = "" if row.met is None else ("met" if row.met else "NOT met")
+    if r is None:
+        return f"| {row.scenario} | {row.db} | - | - | - | - | - | - | - | - | - | - | - | - | {row.target} | " \
+               f"{row.note} |"
+    ratio = f"{row.ratio:.2f}" if row.ratio is not None else "-"
+    growth = f"{row.rss_growth_mib:+.1f}" if row.rss_growth_mib is not None else "-"
+    met_note = f"{met}{' — ' + row.note if row.note else ''}"
+    return (f"| {row.scenario} | {row.db} | {row.conns} | {r.rps:,.0f} | {ratio} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+            f"{r.ok} | {r.c4xx} | {r.c429} | {r.c503} | {r.c5xx} | {r.socket_errors} | {growth} | {row.target} | "
+            f"{met_note} |")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[:1]
+    return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; Python "
+            f"{platform.python_version()}; {wrk_v[0] if wrk_v else 'wrk'}")
+
+
+def write_results(run: Run, command: str, started: datetime) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench` (see docs/bench.md for what each figure means). Do not edit by hand.",
+        "",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine()}",
+        f"- Command: `{command}`",
+        f"- Settings: uvicorn (uvloop, httptools, one process, no access log from uvicorn; services log "
+        f"at {os.environ.get('BENCH_LOG_LEVEL', 'INFO')} as in production) pinned to CPU 0; wrk (1 thread) pinned "
+        f"to CPU 1; {run.cfg.duration:.0f} s per measurement after a {run.cfg.warmup:.0f} s warm-up. PostgreSQL "
+        "itself is not pinned.",
+        "",
+        "## Baselines (same run)",
+        "",
+        f"- Bare Starlette JSON hello-world, 32 connections: **{run.hello:,.0f} req/s** "
+        f"(p99 {run.baselines.get('hello_p99', 0):.1f} ms)",
+    ]
+    if "sqlite_commits" in run.baselines:
+        lines.append(f"- Raw sqlite3 (WAL, synchronous=FULL, one committed INSERT per row): "
+                     f"**{run.baselines['sqlite_commits']:,.0f} commits/s**")
+    if "postgresql_commits" in run.baselines:
+        lines.append(f"- Raw psycopg (autocommit, one INSERT per transaction): "
+                     f"**{run.baselines['postgresql_commits']:,.0f} commits/s**")
+    lines += ["", "## Scenarios", "", HEADER, SEP, *[format_row(r) for r in run.rows], ""]
+    if run.notes:
+        lines += ["## Notes", "", *[f"- {n}" for n in run.notes], ""]
+    if run.profiles:
+        lines += ["## Profile (py-spy, top frames by share of samples)", ""]
+        for name, frames in run.profiles.items():
+            lines += [f"### {name}", "", "```", *[f"{share:6.1%}  {f}" for f, share in frames], "```", ""]
+    RESULTS.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="3 s measurements, 10k cases (smoke run)")
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--duration", type=float, help="seconds per measurement (default 10, quick 3)")
+    ap.add_argument("--cases", type=int, help="cases seeded for the list query (default 100000, quick 10000)")
+    ap.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    ap.add_argument("--no-write", action="store_true", help="do not write bench/RESULTS.md")
+    args = ap.parse_args(argv)
+    if len(os.sched_getaffinity(0)) < 2:
+        print("warning: fewer than 2 CPUs available; server and load share a core", file=sys.stderr)
+    cfg = Config(
+        duration=args.duration or (3.0 if args.quick else 10.0),
+        warmup=1.0 if args.quick else 2.0,
+        cases=args.cases or (10_000 if args.quick else 100_000),
+        profile=not args.no_profile,
+        baseline_db_seconds=2.0 if args.quick else 5.0,
+    )
+    command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
+    started = datetime.now(UTC)
+    run = Run(cfg)
+    dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    print(HEADER)
+    print(SEP)
+    with tempfile.TemporaryDirectory(prefix="civicsocial-bench-") as tmp:
+        work = Path(tmp)
+        hello = hello_server(work).start()
+        try:
+            r, g = measure(hello, hello.url + "/", conns=32, cfg=cfg)
+            run.baselines["hello_rps"] = r.rps
+            run.baselines["hello_p99"] = r.p99_ms
+            row = Row("baseline: bare Starlette hello", "-", 32, r, g, 1.0)
+            run.rows.append(row)
+            print(format_row(row), flush=True)
+        finally:
+            hello.stop()
+        for target, label in (("bench.hello:fastapi_async", "reference: FastAPI hello, async def"),
+                              ("bench.hello:fastapi_sync", "reference: FastAPI hello, def (threadpool)")):
+            ref = hello_server(work, target).start()
+            try:
+                r, g = measure(ref, ref.url + "/", conns=32, cfg=cfg)
+                row = Row(label, "-", 32, r, g, r.rps / run.hello)
+                run.rows.append(row)
+                print(format_row(row), flush=True)
+            finally:
+                ref.stop()
+        if "sqlite" in dbs:
+            run.baselines["sqlite_commits"] = baselines.sqlite_commits_per_second(work, cfg.baseline_db_seconds)
+        if "postgresql" in dbs:
+            run.baselines["postgresql_commits"] = baselines.postgresql_commits_per_second(cfg.baseline_db_seconds)
+        for db in dbs:
+            (work / db).mkdir()
+            stack = Stack(db, work / db)
+            try:
+                stack.start()
+                urls = {n: s.url for n, s in stack.servers.items()}
+                run.notes += [f"{db}: {n}" for n in run_demo_loaders(urls, stack.key_file)]
+                scenarios_for(stack, run, db)
+            except Exception as exc:
+                run.notes.append(f"{db}: run aborted: {type(exc).__name__}: {str(exc)[:200]}")
+                print(f"{db}: run aborted: {exc}", file=sys.stderr)
+            finally:
+                stack.stop()
+                for log in (work / db).glob("*.log"):
+                    text = log.read_text(errors="replace")
+                    errors = text.count('"level": "error"') + text.count("Traceback")
+                    if errors:
+                        run.notes.append(f"{db}: {log.name} holds {errors} error lines (first: "
+                                         f"{_first_error(text)})")
+    print()
+    for k, v in run.baselines.items():
+        print(f"baseline {k}: {v:,.1f}")
+    for n in run.notes:
+        print("note:", n)
+    if not args.no_write:
+        write_results(run, command, started)
+        print(f"wrote {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+def _first_error(text: str) -> str:
+    for line in text.splitlines():
+        if '"level": "error"' in line or "Error" in line:
+            return line[:200].replace("|", "/")
+    return ""
+
+
+__all__ = ["main"]
