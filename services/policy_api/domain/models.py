@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import JSON, Column, Field, SQLModel
 
 from shared.idempotency import make_idempotency_model
+from shared.ids import new_id
 
 
 class Base(SQLModel, registry=registry()):
@@ -13,3 +18,172 @@ class Base(SQLModel, registry=registry()):
 
 
 IdempotencyKey = make_idempotency_model(Base)
+
+
+# --- the R-24-89 element catalogue (data, seeded with the resolution's eight) -----------
+
+
+class Element(Base, table=True):
+    __tablename__ = "elements"
+
+    key: str = Field(primary_key=True, max_length=64)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    ordinal: int = 0
+    required: bool = True
+
+
+# --- the official accounts registry -----------------------------------------------------
+
+
+class Account(Base, table=True):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "handle", name="uq_accounts_platform_handle"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    platform: str = Field(max_length=32, index=True)
+    handle: str = Field(max_length=200)
+    profile_url: str = Field(max_length=500)
+    department: str = Field(max_length=120, index=True)
+    purpose: str = Field(default="", max_length=1000)
+    status: str = Field(default="active", max_length=16, index=True)
+    pio_name: str | None = Field(default=None, max_length=200)
+    pio_title: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+    updated_at: datetime
+
+
+class PostingPrivilege(Base, table=True):
+    """Current state of one employee's posting privilege on one account."""
+
+    __tablename__ = "posting_privileges"
+
+    account_id: str = Field(primary_key=True, foreign_key="accounts.id", max_length=64)
+    employee_id: str = Field(primary_key=True, max_length=100, index=True)
+    active: bool = True
+    updated_at: datetime
+
+
+class PrivilegeEvent(Base, table=True):
+    """Append-only history of grants and revocations."""
+
+    __tablename__ = "privilege_events"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    account_id: str = Field(foreign_key="accounts.id", max_length=64, index=True)
+    employee_id: str = Field(max_length=100, index=True)
+    action: str = Field(max_length=16)  # granted | revoked
+    reason: str = Field(max_length=2000)
+    case_reference: str | None = Field(default=None, max_length=64)
+    actor: str = Field(max_length=200)
+    at: datetime
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+class Policy(Base, table=True):
+    __tablename__ = "policies"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    kind: str = Field(max_length=40, index=True)
+    identifier: str = Field(max_length=64, unique=True)
+    title: str = Field(max_length=300)
+    department: str = Field(max_length=120)
+    review_interval_months: int = 12
+    binds_account_holders: bool = Field(
+        default=False, description="Holders of posting privileges on active accounts are bound by this policy."
+    )
+    created_by: str = Field(max_length=200)
+    created_at: datetime
+    updated_at: datetime
+
+
+class PolicyVersion(Base, table=True):
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "number", name="uq_policy_versions_number"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    policy_id: str = Field(foreign_key="policies.id", max_length=64, index=True)
+    number: int
+    label: str = Field(max_length=40)
+    state: str = Field(default="draft", max_length=16, index=True)
+    effective_date: date | None = None
+    ended_on: date | None = None
+    change_summary: str = Field(default="", max_length=4000)
+    author_id: str = Field(max_length=200)
+    contributors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    submitted_at: datetime | None = None
+    approved_by: str | None = Field(default=None, max_length=200)
+    approved_at: datetime | None = None
+    published_by: str | None = Field(default=None, max_length=200)
+    published_at: datetime | None = None
+    superseded_at: datetime | None = None
+    retired_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Section(Base, table=True):
+    __tablename__ = "policy_sections"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    version_id: str = Field(foreign_key="policy_versions.id", max_length=64, index=True)
+    key: str = Field(max_length=80, description="Stable across versions: diffs pair sections by key.")
+    ordinal: int = 0
+    heading: str = Field(max_length=300)
+    body_markdown: str = Field(default="")
+    body_html: str = Field(default="")
+    elements: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class PolicyReview(Base, table=True):
+    __tablename__ = "policy_reviews"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    policy_id: str = Field(foreign_key="policies.id", max_length=64, index=True)
+    version_id: str | None = Field(default=None, max_length=64)
+    reviewed_on: date
+    outcome: str = Field(max_length=32)  # reaffirmed | revision_started
+    notes: str = Field(default="", max_length=4000)
+    reviewer: str = Field(max_length=200)
+    recorded_at: datetime
+
+
+class Acknowledgement(Base, table=True):
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("version_id", "employee_id", name="uq_ack_version_employee"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    policy_id: str = Field(foreign_key="policies.id", max_length=64, index=True)
+    version_id: str = Field(foreign_key="policy_versions.id", max_length=64, index=True)
+    employee_id: str = Field(max_length=100, index=True)
+    acknowledged_at: datetime
+    recorded_by: str = Field(max_length=200)
+
+
+class PolicyBinding(Base, table=True):
+    """Staff explicitly bound by a policy (besides posting-privilege holders, see docs)."""
+
+    __tablename__ = "policy_bindings"
+
+    policy_id: str = Field(primary_key=True, foreign_key="policies.id", max_length=64)
+    employee_id: str = Field(primary_key=True, max_length=100)
+    added_by: str = Field(max_length=200)
+    added_at: datetime
+
+
+class ChangeLogEntry(Base, table=True):
+    """Append-only: who changed what, when, with the state before and after."""
+
+    __tablename__ = "change_log"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=80)
+    entity_type: str = Field(max_length=40, index=True)
+    entity_id: str = Field(max_length=64, index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    request_id: str | None = Field(default=None, max_length=64)

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from services.policy_api.routers import accounts, acknowledgements, changes, elements
+
+ROUTERS: list[APIRouter] = [elements.router, accounts.router, acknowledgements.router, changes.router]

@@ -1,0 +1,76 @@
+"""R-24-89 §1.A: a social media policy must cover each element of the catalogue.
+
+Pure: takes the catalogue and the sections' element tags, returns the checklist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from shared.errors import ValidationFailed
+
+#: Only this kind is checked against the catalogue; other kinds are always "complete".
+CHECKED_KIND = "social_media_policy"
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    key: str
+    title: str
+    ordinal: int = 0
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class SectionTags:
+    id: str
+    heading: str
+    elements: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    title: str
+    covered: bool
+    sections: list[SectionTags] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Checklist:
+    applies: bool
+    complete: bool
+    items: list[ChecklistItem]
+
+    @property
+    def missing(self) -> list[ChecklistItem]:
+        return [i for i in self.items if not i.covered]
+
+
+def check(kind: str, catalogue: Iterable[CatalogueItem], sections: Iterable[SectionTags]) -> Checklist:
+    sections = list(sections)
+    required = sorted((c for c in catalogue if c.required), key=lambda c: (c.ordinal, c.key))
+    items = []
+    for element in required:
+        covering = [s for s in sections if element.key in s.elements]
+        items.append(ChecklistItem(key=element.key, title=element.title, covered=bool(covering), sections=covering))
+    applies = kind == CHECKED_KIND
+    complete = (not applies) or all(i.covered for i in items)
+    return Checklist(applies=applies, complete=complete, items=items)
+
+
+def require_complete(checklist: Checklist, *, action: str) -> None:
+    """Refuse ``action`` (approve/publish) with a 422 naming each missing element."""
+    if checklist.complete:
+        return
+    missing = checklist.missing
+    names = "; ".join(f"{m.title} ({m.key})" for m in missing)
+    raise ValidationFailed(
+        f"Cannot {action}: no section covers {len(missing)} required R-24-89 element(s): {names}.",
+        errors=[
+            {"loc": ["sections", "elements", m.key], "msg": f"No section covers '{m.title}'.",
+             "type": "missing_element"}
+            for m in missing
+        ],
+        missing_elements=[m.key for m in missing],
+    )

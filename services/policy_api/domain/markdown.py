@@ -1,0 +1,43 @@
+"""Markdown to sanitised HTML. Raw HTML in the input is never trusted: markdown-it renders it
+as text (``html=False``) and nh3 then keeps only an allow-list of tags and attributes, so no
+script, style, iframe or ``on*`` handler survives, and only http(s)/mailto links do."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+def _shift_headings(html: str) -> str:
+    # A section's own heading is an <h2>/<h3> on every page: headings inside its body start below it.
+    return re.sub(r"<(/?)h1([ >])", r"<\1h4\2", html)
+
+
+def render(markdown: str) -> str:
+    html = _shift_headings(_md.render(markdown or ""))
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def slugify(text: str, *, max_length: int = 80) -> str:
+    norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
+    return (slug or "section")[:max_length].rstrip("-") or "section"

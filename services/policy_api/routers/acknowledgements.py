@@ -1,0 +1,113 @@
+"""Staff acknowledgements of published versions; who is bound; case_api's check."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from services.policy_api.domain import acknowledgements as acks
+from services.policy_api.routers._common import DEFAULT_LIMIT, RECORDS, STAFF, LimitQ, OffsetQ, write_ctx
+from services.policy_api.schemas import (
+    AcknowledgementIn,
+    AcknowledgementOut,
+    BindingIn,
+    BindingOut,
+    BoundEmployeeOut,
+    MissingAcknowledgements,
+)
+from shared.api import ClockDep, PrincipalDep, SessionDep, problem_responses, require_roles
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+from shared.schemas.page import Page
+from shared.schemas.registry import AcknowledgementCheck
+
+router = APIRouter(tags=["acknowledgements"])
+
+CHECKERS = (Role.svc_case, Role.records_manager, Role.admin, Role.hr, Role.investigator)
+
+
+@router.get("/v1/acknowledgements/check", operation_id="check_acknowledgement",
+            response_model=AcknowledgementCheck, responses=problem_responses(401, 403),
+            summary="Had this employee acknowledged the social media policy version in force on a date?")
+def check_acknowledgement(session: SessionDep, employee_id: str = Query(min_length=1, max_length=100),
+                          on: date = Query(description="YYYY-MM-DD"),
+                          principal: Principal = Depends(require_roles(*CHECKERS))) -> AcknowledgementCheck:
+    result = acks.check(session, employee_id, on)
+    return AcknowledgementCheck(employee_id=employee_id, on=on, policy_id=result.policy_id,
+                                version_id=result.version_id, version_label=result.version_label,
+                                acknowledged=result.acknowledged, acknowledged_at=result.acknowledged_at)
+
+
+@router.post("/v1/policies/{policy_id}/versions/{version_id}/acknowledgements",
+             operation_id="acknowledge_version", response_model=AcknowledgementOut, status_code=201,
+             responses={200: {"description": "Already acknowledged", "model": AcknowledgementOut},
+                        **problem_responses(401, 403, 404, 409)},
+             summary="Record that a staff member read the published version (their own, or records staff for others)")
+def acknowledge_version(request: Request, response: Response, policy_id: str, version_id: str,
+                        session: SessionDep, clock: ClockDep, principal: PrincipalDep,
+                        body: AcknowledgementIn | None = None) -> AcknowledgementOut:
+    if principal.is_service:
+        raise Forbidden("Acknowledgements are made by staff.")
+    employee_id = (body.employee_id if body else None) or principal.subject
+    if employee_id != principal.subject and not principal.has_any(*RECORDS):
+        raise Forbidden("Only records staff may record an acknowledgement for someone else.")
+    ack, created = acks.record(session, write_ctx(request, principal, clock), policy_id, version_id, employee_id)
+    if not created:
+        response.status_code = 200
+    return AcknowledgementOut.model_validate(ack)
+
+
+@router.get("/v1/policies/{policy_id}/versions/{version_id}/acknowledgements",
+            operation_id="list_acknowledgements", response_model=Page[AcknowledgementOut],
+            responses=problem_responses(401, 403, 404), summary="Who acknowledged this version (staff)")
+def list_acknowledgements(policy_id: str, version_id: str, session: SessionDep, limit: LimitQ = DEFAULT_LIMIT,
+                          offset: OffsetQ = 0, principal: Principal = Depends(require_roles(*STAFF))
+                          ) -> Page[AcknowledgementOut]:
+    rows, total = acks.list_for_version(session, policy_id, version_id, limit=limit, offset=offset)
+    return Page[AcknowledgementOut].build([AcknowledgementOut.model_validate(r) for r in rows], total=total,
+                                          limit=limit, offset=offset)
+
+
+@router.get("/v1/policies/{policy_id}/acknowledgements/missing", operation_id="missing_acknowledgements",
+            response_model=MissingAcknowledgements, responses=problem_responses(401, 403, 404, 409),
+            summary="Staff bound by the policy who have not acknowledged its current version (staff)")
+def missing_acknowledgements(policy_id: str, session: SessionDep,
+                             principal: Principal = Depends(require_roles(*STAFF))) -> MissingAcknowledgements:
+    policy, version, missing = acks.missing(session, policy_id)
+    bound = acks.bound_staff(session, policy)
+    return MissingAcknowledgements(
+        policy_id=policy.id, version_id=version.id, version_label=version.label, bound=len(bound),
+        missing=[BoundEmployeeOut(employee_id=m.employee_id, via_binding=m.via_binding,
+                                  via_privilege=m.via_privilege) for m in missing],
+    )
+
+
+@router.get("/v1/policies/{policy_id}/bound", operation_id="list_bound_staff",
+            response_model=list[BoundEmployeeOut], responses=problem_responses(401, 403, 404),
+            summary="Everyone bound by the policy, and why (staff)")
+def list_bound(policy_id: str, session: SessionDep,
+               principal: Principal = Depends(require_roles(*STAFF))) -> list[BoundEmployeeOut]:
+    from services.policy_api.domain.policies import get_policy
+
+    policy = get_policy(session, policy_id, public=False)
+    return [BoundEmployeeOut(employee_id=b.employee_id, via_binding=b.via_binding, via_privilege=b.via_privilege)
+            for b in acks.bound_staff(session, policy)]
+
+
+@router.post("/v1/policies/{policy_id}/bindings", operation_id="bind_employee", response_model=BindingOut,
+             status_code=201, responses=problem_responses(401, 403, 404),
+             summary="Bind an employee to the policy explicitly (records staff)")
+def bind_employee(request: Request, policy_id: str, body: BindingIn, session: SessionDep, clock: ClockDep,
+                  principal: Principal = Depends(require_roles(*RECORDS))) -> BindingOut:
+    row, _ = acks.bind(session, write_ctx(request, principal, clock), policy_id, body.employee_id)
+    return BindingOut.model_validate(row)
+
+
+@router.delete("/v1/policies/{policy_id}/bindings/{employee_id}", operation_id="unbind_employee",
+               status_code=204, responses=problem_responses(401, 403, 404),
+               summary="Remove an explicit binding (records staff)")
+def unbind_employee(request: Request, policy_id: str, employee_id: str, session: SessionDep, clock: ClockDep,
+                    principal: Principal = Depends(require_roles(*RECORDS))) -> Response:
+    acks.unbind(session, write_ctx(request, principal, clock), policy_id, employee_id)
+    return Response(status_code=204)
