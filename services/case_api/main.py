@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
 from services.case_api.settings import CaseSettings
 from shared.api import create_service_app
@@ -23,7 +26,19 @@ DESCRIPTION = (
 
 def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or CaseSettings()
-    return create_service_app(
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.relay_enabled:
+            app.state.relay.start()
+        try:
+            yield
+        finally:
+            app.state.relay.stop()
+            for c in app.state.relay_clients:
+                c.close()
+
+    app = create_service_app(
         settings=settings,
         title="Social Media Case Management API",
         description=DESCRIPTION,
@@ -31,4 +46,7 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         migrations_dir=MIGRATIONS_DIR,
         routers=ROUTERS,
         clock=clock,
+        lifespan=lifespan,
     )
+    app.state.relay, app.state.relay_clients = build_relay(settings, app.state.engine, app.state.clock)
+    return app

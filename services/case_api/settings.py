@@ -1,15 +1,32 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
+DEFAULT_SLA_HOURS: dict[str, int] = {
+    "received": 48,            # triage within two days
+    "triaged": 5 * 24,         # investigation started within five days
+    "investigating": 30 * 24,  # finding within thirty days
+    "finding_recorded": 10 * 24,  # decision / closure within ten days
+    "actions": 30 * 24,        # disciplinary and restorative actions within thirty days
+}
+
 
 class CaseSettings(ServiceSettings):
-    """Environment variables start with ``CASE_API_``, e.g. ``CASE_API_DATABASE_URL``."""
+    """Environment variables start with ``CASE_API_``, e.g. ``CASE_API_DATABASE_URL``;
+    ``CASE_API_SLA_HOURS='{"received": 24}'`` overrides per-state SLAs."""
 
     model_config = SettingsConfigDict(env_prefix="CASE_API_", env_nested_delimiter="__", extra="ignore")
 
     service_name: str = "case_api"
     database_url: str = "sqlite:///data/case_api.db"
     public_base_url: str = "http://127.0.0.1:8003"
+    sla_hours: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    due_soon_hours: int = Field(default=48, ge=1, le=24 * 90)
+    ladder_matrix_version: str | None = Field(default=None, description="Matrix file to use; default the latest.")
+    suppression_threshold: int = Field(default=5, ge=1, le=100)
+    acknowledgement_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    relay_enabled: bool = True
+    relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import JSON, Column, Field, SQLModel
 
 from shared.idempotency import make_idempotency_model
+from shared.ids import new_id
 from shared.outbox import make_outbox_model
 
 
@@ -15,3 +19,120 @@ class Base(SQLModel, registry=registry()):
 
 OutboxMessage = make_outbox_model(Base)
 IdempotencyKey = make_idempotency_model(Base)
+
+
+class Case(Base, table=True):
+    __tablename__ = "cases"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    reference: str = Field(max_length=32, unique=True)
+    source: str = Field(max_length=20, description="report | staff | monitoring")
+    state: str = Field(max_length=20, index=True)
+    state_entered_at: datetime
+    due_at: datetime | None = Field(default=None, index=True)
+    department: str | None = Field(default=None, max_length=120, index=True)
+    account_id: str | None = Field(default=None, max_length=64)
+    account_text: str | None = Field(default=None, max_length=300)
+    platform: str | None = Field(default=None, max_length=20)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    summary: str = Field(max_length=5000)
+    links: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    incident_key: str | None = Field(default=None, max_length=128, index=True)
+    seen_on: date | None = None
+    # Confidential: the employee who posted. Visible only to the roles in domain.access.
+    employee_id: str | None = Field(default=None, max_length=100, index=True)
+    assignee: str | None = Field(default=None, max_length=100, index=True)
+    dismissal_reason: str | None = Field(default=None, max_length=2000)
+    reopen_reason: str | None = Field(default=None, max_length=2000)
+    finding: str | None = Field(default=None, max_length=20, index=True)
+    finding_at: datetime | None = Field(default=None, index=True)
+    severity: int | None = None
+    recommendation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    decision: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    outcome_summary: str | None = Field(default=None, max_length=2000)
+    created_at: datetime
+    closed_at: datetime | None = None
+    updated_at: datetime
+
+
+class CaseReport(Base, table=True):
+    """A forwarded public report attached to a case (several reports about one post, one case)."""
+
+    __tablename__ = "case_reports"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    report_id: str = Field(max_length=64, unique=True)
+    reference: str = Field(max_length=32)
+    received_on: date
+    has_contact: bool = False
+    created_at: datetime
+
+
+class CaseNote(Base, table=True):
+    __tablename__ = "case_notes"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    author: str = Field(max_length=100)
+    body: str = Field(max_length=5000)
+    created_at: datetime
+
+
+class CaseMessage(Base, table=True):
+    """Messages with the anonymous reporter: ``from_reporter`` (via feedback_api) or ``to_reporter``."""
+
+    __tablename__ = "case_messages"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    report_id: str | None = Field(default=None, max_length=64, index=True)
+    direction: str = Field(max_length=20)
+    external_id: str | None = Field(default=None, max_length=64, unique=True)
+    author: str | None = Field(default=None, max_length=100)
+    body: str = Field(max_length=5000)
+    created_at: datetime
+
+
+class RestorativeAction(Base, table=True):
+    __tablename__ = "restorative_actions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    kind: str = Field(max_length=40)
+    owner: str = Field(max_length=100)
+    due_on: date
+    status: str = Field(max_length=20, index=True)
+    description: str | None = Field(default=None, max_length=2000)
+    account_id: str | None = Field(default=None, max_length=64)
+    evidence: str | None = Field(default=None, max_length=2000)
+    completed_at: datetime | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEntry(Base, table=True):
+    """Append-only, hash-chained (see domain/audit_chain.py). Never updated, never deleted."""
+
+    __tablename__ = "audit_entries"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    case_id: str | None = Field(default=None, max_length=36, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(Base, table=True):
+    """The latest entry's seq and hash: deleting the newest entries is detected too."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: str = Field(max_length=64)

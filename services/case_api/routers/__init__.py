@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from services.case_api.routers import cases, intake, public
+
+ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router]

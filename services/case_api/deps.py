@@ -1,0 +1,29 @@
+"""Typed dependencies for case_api routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.case_api.domain import ladder
+from services.case_api.domain.cases import Sla
+from services.case_api.settings import CaseSettings
+
+
+def _settings(request: Request) -> CaseSettings:
+    settings: CaseSettings = request.app.state.settings
+    return settings
+
+
+def _sla(request: Request) -> Sla:
+    return Sla(hours=_settings(request).sla_hours)
+
+
+def _matrix(request: Request) -> ladder.Matrix:
+    return ladder.load(_settings(request).ladder_matrix_version)
+
+
+SettingsDep = Annotated[CaseSettings, Depends(_settings)]
+SlaDep = Annotated[Sla, Depends(_sla)]
+MatrixDep = Annotated[ladder.Matrix, Depends(_matrix)]

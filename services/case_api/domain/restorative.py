@@ -1,0 +1,109 @@
+"""Restorative actions (R-24-89 §1.A.7): public correction, public apology, post removal,
+privilege revocation, retraining completion, trust-rebuilding plan — each with an owner, a due
+date, a status and evidence of completion.
+
+A privilege revocation is sent to policy_api's registry through the outbox (retried until it
+is delivered, never dropped); the relay records policy_api's answer on the action."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from services.case_api.domain import audit
+from services.case_api.domain.cases import TOPIC_REVOKE
+from services.case_api.domain.ladder import RestorativeKind
+from services.case_api.domain.models import Case, OutboxMessage, RestorativeAction
+from services.case_api.domain.state_machine import Finding
+from shared.errors import Conflict, NotFound, ValidationFailed, field_error
+from shared.outbox import enqueue
+
+OPEN_STATUSES = ("planned", "in_progress", "failed")
+
+
+def create(session: Session, *, case: Case, kind: RestorativeKind, owner: str, due_on: date,
+           description: str | None, account_id: str | None, actor: str, now: datetime) -> RestorativeAction:
+    if case.finding != Finding.sustained.value:
+        raise Conflict("Restorative actions follow a sustained finding.", current_state=case.state)
+    action = RestorativeAction(case_id=case.id, kind=kind.value, owner=owner, due_on=due_on, status="planned",
+                               description=description, created_at=now, updated_at=now)
+    if kind == RestorativeKind.privilege_revocation:
+        account = account_id or case.account_id
+        errs = []
+        if not account:
+            errs.append(field_error(["body", "account_id"], "the account whose privileges are revoked"))
+        if not case.employee_id:
+            errs.append(field_error(["body"], "the case has no identified employee"))
+        if errs:
+            raise ValidationFailed("A privilege revocation needs an account and an identified employee.", errors=errs)
+        action.account_id = account
+        action.status = "in_progress"
+        action.result = {"revocation": "pending"}
+    session.add(action)
+    session.flush()
+    if kind == RestorativeKind.privilege_revocation:
+        enqueue(session, OutboxMessage, topic=TOPIC_REVOKE, now=now, idempotency_key=f"revoke-{action.id}",
+                payload={"action_id": action.id, "account_id": action.account_id,
+                         "body": {"employee_id": case.employee_id, "reason": description or
+                                  f"Restorative action under R-24-89 §1.A.7, case {case.reference}",
+                                  "case_reference": case.reference}})
+    audit.append(session, actor=actor, action="restorative.created", case_id=case.id,
+                 detail={"action_id": action.id, "kind": kind.value, "owner": owner, "due_on": due_on.isoformat(),
+                         "account_id": action.account_id}, now=now)
+    return action
+
+
+def get(session: Session, action_id: str) -> RestorativeAction:
+    action = session.get(RestorativeAction, action_id) if len(action_id) <= 36 else None
+    if action is None:
+        raise NotFound("No such restorative action.")
+    return action
+
+
+def update(session: Session, *, action: RestorativeAction, status: str, evidence: str | None, actor: str,
+           now: datetime) -> RestorativeAction:
+    if action.status in ("completed", "cancelled"):
+        raise Conflict(f"The action is already {action.status}.", current_state=action.status)
+    if status == "completed" and not (evidence and evidence.strip()):
+        raise ValidationFailed("Completing an action needs evidence of completion.",
+                               errors=[field_error(["body", "evidence"], "required to complete")])
+    before = action.status
+    action.status = status
+    if evidence:
+        action.evidence = evidence
+    if status == "completed":
+        action.completed_at = now
+    action.updated_at = now
+    session.add(action)
+    session.flush()
+    audit.append(session, actor=actor, action="restorative.updated", case_id=action.case_id,
+                 detail={"action_id": action.id, "from": before, "to": status}, now=now)
+    return action
+
+
+def record_revocation(session: Session, *, action_id: str, ok: bool, result: dict[str, Any], now: datetime) -> None:
+    """Called by the outbox relay with policy_api's answer."""
+    action = session.get(RestorativeAction, action_id)
+    if action is None:
+        return
+    action.result = {"revocation": "done" if ok else "failed", **result}
+    if ok:
+        action.status = "completed"
+        action.completed_at = action.completed_at or now
+        action.evidence = action.evidence or (
+            f"policy_api registry: posting privilege on account {action.account_id} "
+            f"{'revoked' if result.get('changed') else 'was already revoked'}")
+    else:
+        action.status = "failed"
+    action.updated_at = now
+    session.add(action)
+    session.flush()
+    audit.append(session, actor="service:case_api", action="restorative.revocation_result", case_id=action.case_id,
+                 detail={"action_id": action.id, "ok": ok, "result": result}, now=now)
+
+
+def for_case(session: Session, *, case: Case) -> list[RestorativeAction]:
+    return list(session.exec(select(RestorativeAction).where(RestorativeAction.case_id == case.id)
+                             .order_by(col(RestorativeAction.created_at), col(RestorativeAction.id))))

@@ -1,0 +1,20 @@
+"""Anonymous public endpoints: aggregate case metrics with small cells suppressed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.case_api.deps import SettingsDep
+from services.case_api.domain import metrics
+from shared.api import ClockDep, SessionDep, problem_responses
+from shared.schemas.metrics import PublicMetrics
+
+router = APIRouter(prefix="/v1/public", tags=["public"])
+
+
+@router.get("/metrics", response_model=PublicMetrics, operation_id="public_metrics",
+            summary="Case figures for the Transparency page (cells under the threshold are null)",
+            responses=problem_responses())
+def public_metrics(session: SessionDep, clock: ClockDep, settings: SettingsDep) -> PublicMetrics:
+    figures = metrics.compute(session, now=clock.now())
+    return metrics.public(figures, settings.suppression_threshold)

@@ -1,0 +1,199 @@
+"""case_api's own request and response models (wire models shared with other services are in shared/schemas)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from services.case_api.domain.ladder import DisciplinaryAction, RestorativeKind
+from services.case_api.domain.state_machine import Finding, State
+from shared.schemas.base import InputModel, OutputModel
+from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, ViolationCategory
+from shared.schemas.registry import Platform
+
+Text = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
+class CaseCreate(InputModel):
+    department: str | None = Field(default=None, max_length=120)
+    account_id: str | None = Field(default=None, max_length=64)
+    account_text: str | None = Field(default=None, max_length=300)
+    platform: Platform | None = None
+    categories: list[ViolationCategory] = Field(min_length=1, max_length=len(ViolationCategory))
+    summary: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    links: list[str] = Field(default_factory=list, max_length=MAX_LINKS)
+    seen_on: date | None = None
+
+
+class TransitionIn(InputModel):
+    to: Literal["triaged", "dismissed", "investigating", "actions", "closed"]
+    reason: str | None = Field(default=None, max_length=2000)
+    department: str | None = Field(default=None, max_length=120, description="Set or correct at triage.")
+    outcome_summary: str | None = Field(default=None, max_length=2000,
+                                        description="On closing: the public outcome the reporter sees.")
+
+
+class ReopenIn(InputModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AssignIn(InputModel):
+    assignee: str | None = Field(default=None, max_length=100)
+
+
+class EmployeeIn(InputModel):
+    employee_id: str | None = Field(default=None, max_length=100)
+
+
+class FindingIn(InputModel):
+    finding: Finding
+    severity: int | None = Field(default=None, ge=1, le=4)
+    summary: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionIn(InputModel):
+    action: DisciplinaryAction
+    justification: str | None = Field(default=None, max_length=5000)
+
+
+class NoteIn(InputModel):
+    body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
+class MessageIn(InputModel):
+    body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
+class RestorativeCreate(InputModel):
+    kind: RestorativeKind
+    owner: str = Field(min_length=1, max_length=100)
+    due_on: date
+    description: str | None = Field(default=None, max_length=2000)
+    account_id: str | None = Field(default=None, max_length=64, description="For privilege_revocation; "
+                                   "defaults to the case's account.")
+
+
+class RestorativeUpdate(InputModel):
+    status: Literal["in_progress", "completed", "cancelled"]
+    evidence: str | None = Field(default=None, max_length=2000)
+
+
+class CaseSummaryOut(OutputModel):
+    id: str
+    reference: str
+    source: str
+    state: State
+    department: str | None
+    platform: str | None
+    categories: list[str]
+    assignee: str | None
+    finding: str | None
+    severity: int | None
+    due_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class ReportLinkOut(OutputModel):
+    report_id: str
+    reference: str
+    received_on: date
+    has_contact: bool
+
+
+class CaseOut(CaseSummaryOut):
+    account_id: str | None
+    account_text: str | None
+    summary: str
+    links: list[str]
+    evidence: list[dict[str, Any]]
+    incident_key: str | None
+    seen_on: date | None
+    state_entered_at: datetime
+    dismissal_reason: str | None
+    reopen_reason: str | None
+    finding_at: datetime | None
+    recommendation: dict[str, Any] | None
+    decision: dict[str, Any] | None
+    outcome_summary: str | None
+    updated_at: datetime
+    employee_visible: bool = Field(default=False, description="Whether your role may see the employee concerned.")
+    employee_id: str | None = Field(default=None, description="Confidential; every read is audited.")
+    allowed_transitions: list[str] = Field(default_factory=list)
+    reports: list[ReportLinkOut] = Field(default_factory=list)
+
+
+class NoteOut(OutputModel):
+    id: str
+    author: str
+    body: str
+    created_at: datetime
+
+
+class MessageOut(OutputModel):
+    id: str
+    direction: str
+    report_id: str | None
+    author: str | None
+    body: str
+    created_at: datetime
+
+
+class RestorativeOut(OutputModel):
+    id: str
+    case_id: str
+    kind: str
+    owner: str
+    due_on: date
+    status: str
+    description: str | None
+    account_id: str | None
+    evidence: str | None
+    completed_at: datetime | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEntryOut(OutputModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    case_id: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerifyOut(OutputModel):
+    ok: bool
+    entries_checked: int
+    first_broken_seq: int | None
+    problem: str | None
+    head_seq: int | None
+    head_hash: str | None
+
+
+class MetricRow(OutputModel):
+    dimension: str
+    key: str
+    count: int | None
+
+
+class StaffMetrics(OutputModel):
+    generated_at: datetime
+    cases_total: int
+    by_category: dict[str, int]
+    by_department: dict[str, int]
+    by_outcome: dict[str, int]
+    by_state: dict[str, int]
+    resolved: int
+    median_days_to_resolution: float | None
+    p90_days_to_resolution: float | None
+    restorative_actions_due: int
+    restorative_actions_on_time: int
+    restorative_actions_on_time_share: float | None
+    overdue_cases: int
