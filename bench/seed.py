@@ -75,6 +75,18 @@ def case_table() -> Table:
     raise LookupError(f"no cases table in case_api models (tables: {', '.join(sorted(tables)) or 'none'})")
 
 
+# Plausible values for the columns the list query filters and the response model validates.
+CASE_VALUES: dict[str, list[Any]] = {
+    "state": ["received", "triaged", "investigating", "finding_recorded", "closed"],
+    "source": ["report", "report", "report", "staff", "monitoring"],
+    "platform": ["facebook", "instagram", "x", "nextdoor"],
+    "categories": [["personal_attack"], ["misleading_information"], ["arguing_with_public", "other"]],
+    "summary": ["Seeded case for the list-query benchmark."],
+    "links": [["https://www.facebook.com/cabq/posts/1"]],
+    "evidence": [[]],
+}
+
+
 def seed_cases(db_url: str, n: int, *, batch: int = 5000) -> int:
     """Bulk-insert ``n`` plausible cases (spread over states, departments, dates). Columns with
     Python or server defaults keep them; required ones get type-appropriate values."""
@@ -103,6 +115,10 @@ def seed_cases(db_url: str, n: int, *, batch: int = 5000) -> int:
                     continue
                 if "department" in col.name and isinstance(col.type, String):
                     row[col.name] = rnd.choice(departments)
+                    continue
+                if col.name in CASE_VALUES:
+                    choices = CASE_VALUES[col.name]
+                    row[col.name] = choices[rnd.randrange(len(choices))]
                     continue
                 if col.name in ("reference", "case_reference"):
                     row[col.name] = f"C-B{i:07d}"

@@ -1,0 +1,88 @@
+"""Rate-limit storage: Redis down (intake keeps working on the documented in-memory fallback,
+and says so in the log), and two feedback_api instances sharing one database and one Redis
+(limits hold across both; the outbox is delivered once)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.drills.support import (
+    FAST_FEEDBACK,
+    PrivateRedis,
+    free_port,
+    report_json,
+    require,
+    require_setting,
+    scalar,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+NEEDS = (("feedback_api", "POST", "/v1/reports"), ("case_api", "POST", "/v1/intake/reports"))
+
+
+@pytest.fixture
+def redis_server():
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _limited_env(redis_url: str, per_client: str) -> dict[str, str]:
+    return {**FAST_FEEDBACK, "FEEDBACK_API_REDIS_URL": redis_url,
+            "FEEDBACK_API_RATE_SUBMIT_PER_CLIENT": per_client, "FEEDBACK_API_RATE_SUBMIT_OVERALL": "100000/minute"}
+
+
+def _post(url: str, n: int, tag: str) -> int:
+    return httpx.post(url + "/v1/reports", json=report_json(n, tag), timeout=15).status_code
+
+
+def test_redis_down_falls_back_to_memory_and_logs_it(procs, redis_server):
+    require(NEEDS[0])
+    require_setting("feedback_api", "redis_url")
+    feedback = procs.make("feedback_api", env=_limited_env(redis_server.url, "4/minute")).start(ready="/readyz")
+    assert _post(feedback.url, 0, "redis-up") == 201
+    redis_server.stop()
+    # intake keeps working while Redis is gone ...
+    statuses = [_post(feedback.url, n, "redis-down") for n in range(6)]
+    assert statuses[0] == 201, statuses
+    assert set(statuses) <= {201, 429}
+    # ... still limited (per process, in memory): 4/minute cannot let 6 through
+    assert statuses.count(201) <= 4 and 429 in statuses, statuses
+    assert "ratelimit_fallback" in feedback.log(), feedback.log()[-2000:]
+    assert "Traceback" not in feedback.log()
+    assert int(scalar(procs.db_url("feedback_api"), "SELECT count(*) FROM submissions")) == 1 + statuses.count(201)
+
+
+def test_two_instances_share_limits_and_deliver_once(procs, redis_server):
+    require(*NEEDS)
+    require_setting("feedback_api", "redis_url")
+    env = _limited_env(redis_server.url, "10/minute")
+    a = procs.make("feedback_api", env=env).start(ready="/readyz")
+    b = procs.make("feedback_api", port=free_port(), env=env).start(ready="/readyz")
+    procs.make("case_api").start(ready="/readyz")
+
+    async def burst():
+        async with httpx.AsyncClient(timeout=15) as client:
+            async def one(n: int) -> int:
+                url = (a.url if n % 2 else b.url) + "/v1/reports"
+                return (await client.post(url, json=report_json(n, "two"))).status_code
+            return await asyncio.gather(*(one(n) for n in range(24)))
+
+    statuses = asyncio.run(burst())
+    assert statuses.count(201) == 10, statuses  # one limit across both instances
+    assert statuses.count(429) == 14, statuses
+    fdb, cdb = procs.db_url("feedback_api"), procs.db_url("case_api")
+    assert wait_for(lambda: int(scalar(fdb, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL")) == 0, 30)
+    # both relays ran against one outbox: each message claimed and delivered exactly once
+    assert int(scalar(fdb, "SELECT count(*) FROM outbox")) == 10
+    assert int(scalar(fdb, "SELECT max(attempts) FROM outbox")) == 1
+    assert int(scalar(cdb, "SELECT count(*) FROM case_reports")) == 10
+    assert int(scalar(cdb, "SELECT count(*) FROM cases")) == 10
