@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,25 @@ class PolicySettings(ServiceSettings):
     service_name: str = "policy_api"
     database_url: str = "sqlite:///data/policy_api.db"
     public_base_url: str = "http://127.0.0.1:8001"
+    review_interval_months: int = Field(
+        default=12, ge=1, le=60, description="Review interval given to new policies (R-24-89 §1.A.8)."
+    )
+    review_due_soon_days: int = Field(
+        default=60, ge=0, le=365, description="The Transparency page marks reviews due within this many days."
+    )
+    transparency_title: str = Field(
+        default="Social Media Policies and Official Accounts",
+        description="Heading of the Transparency page (English; Spanish comes from the catalogue).",
+    )
+    feedback_public_url: str | None = Field(
+        default=None,
+        description="Where residents reach feedback_api (widget loader, /report). Default: feedback_api_url.",
+    )
+    metrics_timeout_seconds: float = Field(
+        default=1.5, gt=0, le=10, description="Timeout for case_api's public metrics on the Transparency page."
+    )
+    metrics_cache_seconds: int = Field(default=60, ge=0, le=3600)
+
+    @property
+    def feedback_origin_url(self) -> str:
+        return (self.feedback_public_url or self.feedback_api_url).rstrip("/")

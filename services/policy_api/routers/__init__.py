@@ -2,6 +2,14 @@
 
 from fastapi import APIRouter
 
-from services.policy_api.routers import accounts, acknowledgements, changes, elements
+from services.policy_api.routers import accounts, acknowledgements, changes, elements, feed, policies
 
-ROUTERS: list[APIRouter] = [elements.router, accounts.router, acknowledgements.router, changes.router]
+ROUTERS: list[APIRouter] = [
+    elements.router,
+    accounts.router,
+    policies.router,
+    policies.staff_router,
+    acknowledgements.router,
+    feed.router,
+    changes.router,
+]
