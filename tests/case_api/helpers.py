@@ -27,3 +27,30 @@ def forward(report_id: str | None = None, **over: Any) -> dict[str, Any]:
 
 def idem(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key}
+
+
+async def staff_case(c, token, *, department: str = "Police", **over: Any) -> dict[str, Any]:
+    body = {"department": department, "categories": ["personal_attack"], "summary": "Reply insulted a resident.",
+            "account_id": "acct-police-fb", "platform": "facebook", **over}
+    r = await c.post("/v1/cases", json=body, headers=token("intake", subject="intake-1"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def move(c, token, case_id: str, to: str, role: str = "investigator", **body: Any) -> Any:
+    return await c.post(f"/v1/cases/{case_id}/transitions", json={"to": to, **body},
+                        headers=token(role, subject=f"{role}-1"))
+
+
+async def sustained(c, token, *, employee: str, severity: int, department: str = "Police") -> dict[str, Any]:
+    """A case driven to a sustained finding for ``employee``; returns the case."""
+    case = await staff_case(c, token, department=department)
+    cid = case["id"]
+    inv = token("investigator", subject="inv-1")
+    assert (await move(c, token, cid, "triaged")).status_code == 200
+    assert (await move(c, token, cid, "investigating")).status_code == 200
+    r = await c.post(f"/v1/cases/{cid}/employee", json={"employee_id": employee}, headers=inv)
+    assert r.status_code == 200, r.text
+    r = await c.post(f"/v1/cases/{cid}/finding", json={"finding": "sustained", "severity": severity}, headers=inv)
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from services.case_api.routers import cases, intake, public
+from services.case_api.routers import cases, intake, oversight, public, restorative
 
-ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router]
+ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router, restorative.router, oversight.router]

@@ -1,0 +1,33 @@
+"""``civicsocial audit verify``: recompute case_api's audit chain from the database."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from services.case_api.domain import audit
+from services.case_api.settings import CaseSettings
+from shared.db import make_engine
+
+audit_app = typer.Typer(no_args_is_help=True, help="case_api's tamper-evident audit trail.")
+
+
+@audit_app.command("verify")
+def verify(
+    database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+) -> None:
+    """Recompute every hash of the chain; exit 1 and name the first broken link if any."""
+    url = database_url or CaseSettings().database_url
+    engine = make_engine(url, pool_size=1)
+    try:
+        result = audit.verify(engine)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps({"ok": result.ok, "entries_checked": result.entries_checked,
+                           "first_broken_seq": result.first_broken_seq, "problem": result.problem}))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+COMMANDS = [("audit", audit_app)]

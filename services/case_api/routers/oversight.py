@@ -1,0 +1,82 @@
+"""Audit verification, the escalation ladder and staff metrics (with CSV export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from services.case_api.deps import MatrixDep
+from services.case_api.domain import access, audit, cases, ladder, metrics
+from services.case_api.schemas import AuditEntryOut, AuditVerifyOut, StaffMetrics
+from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.auth import Principal
+from shared.schemas.page import MAX_PAGE_SIZE
+
+router = APIRouter(tags=["oversight"])
+Auditor = Annotated[Principal, Depends(require_roles(*access.AUDIT))]
+Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
+
+
+@router.get("/v1/audit/verify", response_model=AuditVerifyOut, operation_id="audit_verify",
+            summary="Recompute the audit hash chain and report the first broken link",
+            responses=problem_responses(401, 403))
+def audit_verify(request: Request, principal: Auditor) -> AuditVerifyOut:
+    result = audit.verify(request.app.state.engine)
+    return AuditVerifyOut.model_validate(result, from_attributes=True)
+
+
+@router.get("/v1/audit/cases/{case_id}", response_model=list[AuditEntryOut], operation_id="audit_case_entries",
+            summary="The audit entries of one case", responses=problem_responses(401, 403, 404))
+def audit_case(case_id: Annotated[str, Path(max_length=36)], session: SessionDep, principal: Auditor,
+               limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[AuditEntryOut]:
+    cases.get_case(session, case_id, principal)
+    return [AuditEntryOut.model_validate(e, from_attributes=True)
+            for e in audit.entries_for_case(session, case_id, limit=limit, offset=offset)]
+
+
+@router.get("/v1/ladder", operation_id="ladder_matrix",
+            summary="The escalation ladder in force: severity criteria and the matrix (§1.A.6)",
+            responses=problem_responses(401, 403))
+def ladder_matrix(matrix: MatrixDep, principal: Staff) -> dict[str, Any]:
+    return {**matrix.as_dict(), "available_versions": ladder.available_versions(),
+            "actions": [a.value for a in ladder.DisciplinaryAction],
+            "restorative_kinds": [k.value for k in ladder.RestorativeKind]}
+
+
+@router.get("/v1/metrics", response_model=StaffMetrics, operation_id="staff_metrics",
+            summary="Full case figures (department-scoped roles: their department)",
+            responses=problem_responses(401, 403))
+def staff_metrics(session: SessionDep, clock: ClockDep, principal: Staff) -> StaffMetrics:
+    figures = metrics.compute(session, now=clock.now(), departments=access.visible_departments(principal))
+    return StaffMetrics.model_validate(figures, from_attributes=True)
+
+
+@router.get("/v1/metrics.csv", operation_id="staff_metrics_csv", summary="The same figures as CSV",
+            responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403)})
+def staff_metrics_csv(session: SessionDep, clock: ClockDep, principal: Staff) -> Response:
+    figures = metrics.compute(session, now=clock.now(), departments=access.visible_departments(principal))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["dimension", "key", "value"])
+    for row in metrics.rows(figures):
+        writer.writerow([_safe(v) for v in row])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="case-metrics.csv"'})
+
+
+def _safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in free-text keys such as department names."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(value) else value
+
+
+def _number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

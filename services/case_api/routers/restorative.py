@@ -1,0 +1,53 @@
+"""Restorative actions (R-24-89 §1.A.7) on a case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from services.case_api.domain import access, cases, restorative
+from services.case_api.schemas import RestorativeCreate, RestorativeOut, RestorativeUpdate
+from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.auth import Principal
+
+router = APIRouter(tags=["restorative actions"])
+Id36 = Annotated[str, Path(max_length=36)]
+Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
+Manager = Annotated[Principal, Depends(require_roles(*access.RESTORATIVE_MANAGE))]
+Updater = Annotated[Principal, Depends(require_roles(*access.RESTORATIVE_UPDATE))]
+
+
+@router.post("/v1/cases/{case_id}/restorative-actions", status_code=201, response_model=RestorativeOut,
+             operation_id="create_restorative_action",
+             summary="Plan a restorative action; a privilege revocation is sent to policy_api's registry",
+             responses=problem_responses(401, 403, 404, 409))
+def create_action(case_id: Id36, body: RestorativeCreate, session: SessionDep, clock: ClockDep,
+                  principal: Manager) -> RestorativeOut:
+    case = cases.get_case(session, case_id, principal, for_update=True)
+    access.ensure_acts_in_department(principal, case.department, access.RESTORATIVE_MANAGE)
+    action = restorative.create(session, case=case, kind=body.kind, owner=body.owner, due_on=body.due_on,
+                                description=body.description, account_id=body.account_id, actor=principal.subject,
+                                now=clock.now())
+    return RestorativeOut.model_validate(action, from_attributes=True)
+
+
+@router.get("/v1/cases/{case_id}/restorative-actions", response_model=list[RestorativeOut],
+            operation_id="list_restorative_actions", responses=problem_responses(401, 403, 404))
+def list_actions(case_id: Id36, session: SessionDep, principal: Staff) -> list[RestorativeOut]:
+    case = cases.get_case(session, case_id, principal)
+    return [RestorativeOut.model_validate(a, from_attributes=True) for a in restorative.for_case(session, case=case)]
+
+
+@router.post("/v1/restorative-actions/{action_id}/status", response_model=RestorativeOut,
+             operation_id="update_restorative_action",
+             summary="Start, complete (with evidence) or cancel a restorative action",
+             responses=problem_responses(401, 403, 404, 409))
+def update_action(action_id: Id36, body: RestorativeUpdate, session: SessionDep, clock: ClockDep,
+                  principal: Updater) -> RestorativeOut:
+    action = restorative.get(session, action_id)
+    case = cases.get_case(session, action.case_id, principal, for_update=True)
+    access.ensure_acts_in_department(principal, case.department, access.RESTORATIVE_UPDATE)
+    restorative.update(session, action=action, status=body.status, evidence=body.evidence, actor=principal.subject,
+                       now=clock.now())
+    return RestorativeOut.model_validate(action, from_attributes=True)

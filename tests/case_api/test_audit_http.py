@@ -1,0 +1,65 @@
+"""The audit trail in the database: every change is an entry; a row edited or deleted directly
+in SQL is detected by the endpoint and the CLI, which name the first broken link."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from services.cli import app as cli
+from tests.case_api.helpers import move, staff_case
+
+
+async def _history(c, token) -> str:
+    case = await staff_case(c, token)
+    await move(c, token, case["id"], "triaged")
+    await c.post(f"/v1/cases/{case['id']}/notes", json={"body": "Called the PIO."}, headers=token("investigator"))
+    await move(c, token, case["id"], "investigating")
+    return case["id"]
+
+
+async def test_changes_are_chained_and_verify(make_app, client, token):
+    c = client(make_app("case_api"))
+    case_id = await _history(c, token)
+    aud = token("auditor")
+    r = await c.get("/v1/audit/verify", headers=aud)
+    assert r.status_code == 200 and r.json()["ok"] is True and r.json()["entries_checked"] == 4
+    entries = (await c.get(f"/v1/audit/cases/{case_id}", headers=aud)).json()
+    assert [e["action"] for e in entries] == ["case.created", "case.transition", "note.added", "case.transition"]
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(entries, entries[1:], strict=False))
+    assert (await c.get("/v1/audit/verify", headers=token("investigator"))).status_code == 403
+
+
+async def test_direct_sql_update_is_detected(make_app, client, token, databases):
+    c = client(make_app("case_api"))
+    await _history(c, token)
+    with databases["case_api"].engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 2"))
+    r = (await c.get("/v1/audit/verify", headers=token("auditor"))).json()
+    assert r["ok"] is False and r["first_broken_seq"] == 2 and "edited" in r["problem"]
+
+
+async def test_direct_sql_delete_is_detected_in_the_middle_and_at_the_end(make_app, client, token, databases):
+    c = client(make_app("case_api"))
+    await _history(c, token)
+    with databases["case_api"].engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq = 4"))
+    r = (await c.get("/v1/audit/verify", headers=token("admin"))).json()
+    assert r["ok"] is False and r["first_broken_seq"] == 4
+    with databases["case_api"].engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
+    r = (await c.get("/v1/audit/verify", headers=token("admin"))).json()
+    assert r["ok"] is False and r["first_broken_seq"] == 2
+
+
+async def test_cli_audit_verify(make_app, client, token, databases):
+    c = client(make_app("case_api"))
+    await _history(c, token)
+    url = databases["case_api"].url
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["audit", "verify", "--database-url", url])
+    assert ok.exit_code == 0 and '"ok": true' in ok.output
+    with databases["case_api"].engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET detail = '{\"to\": \"closed\"}' WHERE seq = 3"))
+    bad = runner.invoke(cli, ["audit", "verify", "--database-url", url])
+    assert bad.exit_code == 1 and '"first_broken_seq": 3' in bad.output
