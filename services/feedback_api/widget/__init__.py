@@ -2,8 +2,190 @@
 
 Owned by the widget work (issue #8); everything under this folder is served from feedback_api's
 own origin so a host page's scripts can never read what a reporter types.
+
+- ``GET /widget/v1/loader.js``: the only script a host page loads. It places a sandboxed,
+  cross-origin iframe and resizes it on ``postMessage`` (origin-checked both ways).
+- ``GET /widget/v1/frame``: the iframe document (CSP ``frame-ancestors`` = the configured City
+  origins, ``no-store``, no cookies, no third-party resources).
+- ``GET /report``: the same form as a full page (``frame-ancestors 'none'``).
+- ``GET /widget/v1/static/{name}``: the widget's own script and style sheet (an allow-list).
+
+Every string a person reads lives in ``i18n/<lang>.json``; the code only holds keys.
 """
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from shared.errors import NotFound
+from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, ViolationCategory
+from shared.schemas.registry import Platform
+
+HERE = Path(__file__).parent
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+STATIC_FILES = frozenset({"widget.js", "widget.css"})
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+# Defaults mirror the contract (``GET /v1/public/options``); the page asks the API for the
+# live values and only falls back to these when it cannot reach it.
+DEFAULT_LIMITS: dict[str, Any] = {
+    "max_links": MAX_LINKS,
+    "max_files": 5,
+    "max_file_bytes": 10 * 1024 * 1024,
+    "max_description": MAX_DESCRIPTION,
+    "allowed_types": ["image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"],
+}
 
 router = APIRouter(tags=["widget"])
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((HERE / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def pick_language(lang: str | None, accept_language: str | None) -> str:
+    """``lang`` query (the host element's ``lang``) first, then the browser's Accept-Language."""
+    for candidate in [lang or "", *(accept_language or "").split(",")]:
+        primary = candidate.split(";")[0].strip().lower()[:2]
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def _allowed_ancestors(request: Request) -> list[str]:
+    configured: list[str] = getattr(request.app.state.settings, "frame_ancestors", [])
+    return [o.rstrip("/") for o in configured if _ORIGIN.match(o.rstrip("/"))]
+
+
+def content_security_policy(frame_ancestors: str) -> str:
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+
+
+def _page_headers(frame_ancestors: str) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": content_security_policy(frame_ancestors),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if frame_ancestors == "'none'":
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+def _render_page(*, lang: str, mode: str, parent_origin: str | None) -> str:
+    config = {
+        "lang": lang,
+        "mode": mode,
+        "parentOrigin": parent_origin,
+        "messages": {code: catalogue(code) for code in LANGUAGES},
+        "defaults": {
+            "categories": [{"key": c.value} for c in ViolationCategory],
+            "platforms": [p.value for p in Platform],
+            "limits": DEFAULT_LIMITS,
+        },
+    }
+    template = _templates().get_template("frame.html")
+    return template.render(lang=lang, mode=mode, t=catalogue(lang), config=config)
+
+
+@router.get(
+    "/widget/v1/frame",
+    response_class=HTMLResponse,
+    operation_id="widget_frame",
+    summary="The widget's iframe document (embedded by loader.js on City pages)",
+)
+def widget_frame(
+    request: Request,
+    lang: str | None = Query(default=None, max_length=35),
+    parent: str | None = Query(default=None, max_length=200),
+) -> HTMLResponse:
+    ancestors = _allowed_ancestors(request)
+    parent_origin = parent.rstrip("/") if parent and parent.rstrip("/") in ancestors else None
+    body = _render_page(
+        lang=pick_language(lang, request.headers.get("accept-language")), mode="frame", parent_origin=parent_origin
+    )
+    return HTMLResponse(body, headers=_page_headers(" ".join(ancestors) or "'none'"))
+
+
+@router.get(
+    "/report",
+    response_class=HTMLResponse,
+    operation_id="widget_report_page",
+    summary="The feedback and report form as a full page (for people who block scripts on City pages)",
+)
+def report_page(request: Request, lang: str | None = Query(default=None, max_length=35)) -> HTMLResponse:
+    body = _render_page(
+        lang=pick_language(lang, request.headers.get("accept-language")), mode="page", parent_origin=None
+    )
+    return HTMLResponse(body, headers=_page_headers("'none'"))
+
+
+@cache
+def _loader_source() -> str:
+    messages = {code: {k: v for k, v in catalogue(code).items() if k.startswith("loader.")} for code in LANGUAGES}
+    source = (HERE / "static" / "loader.js").read_text(encoding="utf-8")
+    return source.replace("/*MESSAGES*/null", json.dumps(messages, ensure_ascii=True))
+
+
+@router.get(
+    "/widget/v1/loader.js",
+    operation_id="widget_loader",
+    summary="The one script a City page includes to embed the widget",
+    response_class=Response,
+)
+def widget_loader() -> Response:
+    return Response(
+        _loader_source(),
+        media_type="text/javascript; charset=utf-8",
+        headers={
+            # Loaded by <script src> from the City's own (other) site.
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "Cache-Control": "public, max-age=300",
+        },
+    )
+
+
+@router.get(
+    "/widget/v1/static/{name}",
+    operation_id="widget_static",
+    summary="The widget's own script and style sheet",
+    response_class=Response,
+)
+def widget_static(name: str) -> Response:
+    if name not in STATIC_FILES:
+        raise NotFound("No such widget asset.")
+    path = HERE / "static" / name
+    return Response(
+        path.read_bytes(),
+        media_type=STATIC_TYPES[path.suffix],
+        headers={"Cache-Control": "no-cache"},
+    )
