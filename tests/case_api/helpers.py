@@ -42,9 +42,10 @@ async def move(c, token, case_id: str, to: str, role: str = "investigator", **bo
                         headers=token(role, subject=f"{role}-1"))
 
 
-async def sustained(c, token, *, employee: str, severity: int, department: str = "Police") -> dict[str, Any]:
+async def sustained(c, token, *, employee: str, severity: int, department: str = "Police",
+                    **over: Any) -> dict[str, Any]:
     """A case driven to a sustained finding for ``employee``; returns the case."""
-    case = await staff_case(c, token, department=department)
+    case = await staff_case(c, token, department=department, **over)
     cid = case["id"]
     inv = token("investigator", subject="inv-1")
     assert (await move(c, token, cid, "triaged")).status_code == 200

@@ -3,6 +3,8 @@ in SQL is detected by the endpoint and the CLI, which name the first broken link
 
 from __future__ import annotations
 
+import itertools
+
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -26,7 +28,7 @@ async def test_changes_are_chained_and_verify(make_app, client, token):
     assert r.status_code == 200 and r.json()["ok"] is True and r.json()["entries_checked"] == 4
     entries = (await c.get(f"/v1/audit/cases/{case_id}", headers=aud)).json()
     assert [e["action"] for e in entries] == ["case.created", "case.transition", "note.added", "case.transition"]
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(entries))
     assert (await c.get("/v1/audit/verify", headers=token("investigator"))).status_code == 403
 
 

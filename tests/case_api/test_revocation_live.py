@@ -1,0 +1,103 @@
+"""A privilege revocation reaches a REAL running policy_api through the outbox, is recorded on
+the action, survives policy_api being down (retried, never dropped), and the ladder's
+recommendation records the policy version in force and the employee's acknowledgement."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shared.timeutil import FrozenClock
+from tests.case_api.helpers import sustained
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+async def _registry(c_policy, token) -> str:
+    admin = token("admin", subject="records-admin")
+    r = await c_policy.post("/v1/accounts", headers=admin, json={
+        "platform": "facebook", "handle": "abqpolice", "profile_url": "https://facebook.com/abqpolice",
+        "department": "Police", "purpose": "Police news"})
+    assert r.status_code == 201, r.text
+    account_id = r.json()["id"]
+    r = await c_policy.post(f"/v1/accounts/{account_id}/privileges/grant", headers=admin,
+                            json={"employee_id": "emp-31", "reason": "PIO on duty"})
+    assert r.status_code == 200, r.text
+    return account_id
+
+
+async def _privileges(c_policy, token, account_id):
+    r = await c_policy.get(f"/v1/accounts/{account_id}/privileges", params={"include_inactive": True},
+                           headers=token("admin"))
+    return {p["employee_id"]: p["active"] for p in r.json()}
+
+
+async def _revoke(c, token, case, account_id):
+    hr = token("hr", subject="hr-1")
+    r = await c.post(f"/v1/cases/{case['id']}/decision", json={"action": case["recommendation"]["action"]},
+                     headers=hr)
+    assert r.status_code == 200, r.text
+    r = await c.post(f"/v1/cases/{case['id']}/restorative-actions", headers=hr, json={
+        "kind": "privilege_revocation", "owner": "hr-1", "due_on": "2026-11-10", "account_id": account_id})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "in_progress" and r.json()["result"] == {"revocation": "pending"}
+    return r.json()["id"]
+
+
+async def test_revocation_reaches_policy_api_and_is_recorded(make_app, client, token, live):
+    policy = live(make_app("policy_api"))
+    c_policy = client(make_app("policy_api"))
+    account_id = await _registry(c_policy, token)
+    assert (await _privileges(c_policy, token, account_id)) == {"emp-31": True}
+
+    clock = FrozenClock(T0)
+    app = make_app("case_api", clock=clock, policy_api_url=policy.url)
+    c = client(app)
+    case = await sustained(c, token, employee="emp-31", severity=4, account_id=account_id)
+    assert "privilege_revocation" in case["recommendation"]["restorative"]
+    # policy_api answered the acknowledgement check (no policy published in this test database)
+    assert case["recommendation"]["policy"]["status"] in {"acknowledged", "not_acknowledged"}
+    action_id = await _revoke(c, token, case, account_id)
+
+    assert app.state.relay.drain() == 1
+    assert (await _privileges(c_policy, token, account_id)) == {"emp-31": False}
+    actions = (await c.get(f"/v1/cases/{case['id']}/restorative-actions", headers=token("hr"))).json()
+    action = next(a for a in actions if a["id"] == action_id)
+    assert action["status"] == "completed" and action["result"]["revocation"] == "done"
+    assert action["result"]["changed"] is True and action["evidence"]
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True
+
+
+async def test_revocation_is_retried_while_policy_api_is_down(make_app, client, token, live):
+    c_policy = client(make_app("policy_api"))
+    account_id = await _registry(c_policy, token)
+    server = live(make_app("policy_api"))
+    port = server.port
+    server.stop()  # policy_api is down
+
+    clock = FrozenClock(T0)
+    app = make_app("case_api", clock=clock, policy_api_url=f"http://127.0.0.1:{port}", http_timeout_seconds=1)
+    c = client(app)
+    case = await sustained(c, token, employee="emp-31", severity=4, account_id=account_id)
+    assert case["recommendation"]["policy"]["status"] == "unknown"  # the decision did not fail
+    await _revoke(c, token, case, account_id)
+    relay = app.state.relay
+    assert relay.run_once() == 0
+    assert relay.stats().pending == 1 and relay.stats().dead == 0  # kept, not dropped
+
+    live(make_app("policy_api"), port=port)  # back up on the same port
+    clock.advance(timedelta(minutes=10))
+    assert relay.drain() == 1
+    assert (await _privileges(c_policy, token, account_id)) == {"emp-31": False}
+
+
+async def test_unknown_account_is_parked_and_recorded_as_failed(make_app, client, token, live):
+    policy = live(make_app("policy_api"))
+    app = make_app("case_api", policy_api_url=policy.url)
+    c = client(app)
+    case = await sustained(c, token, employee="emp-31", severity=4, account_id="no-such-account")
+    action_id = await _revoke(c, token, case, "no-such-account")
+    app.state.relay.drain()
+    assert app.state.relay.stats().dead == 1
+    actions = (await c.get(f"/v1/cases/{case['id']}/restorative-actions", headers=token("hr"))).json()
+    action = next(a for a in actions if a["id"] == action_id)
+    assert action["status"] == "failed" and action["result"]["status_code"] == 404
