@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
+from services.feedback_api.domain.contact import ContactCipher, decode_key
+from services.feedback_api.domain.delivery import FeedbackRelay, make_handlers
+from services.feedback_api.domain.directory import PolicyDirectory
+from services.feedback_api.domain.models import OutboxMessage
+from services.feedback_api.domain.receipts import ReceiptHasher
+from services.feedback_api.domain.secrets_store import dev_secret
+from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.routers import ROUTERS
+from services.feedback_api.routers.open311 import key_hashes
+from services.feedback_api.schemas import ReportCreate
 from services.feedback_api.settings import FeedbackSettings
 from shared.api import create_service_app
-from shared.timeutil import Clock
+from shared.auth import Role, ServiceTokenProvider
+from shared.http import ServiceClient
+from shared.ratelimit import RateLimiter, Rule
+from shared.timeutil import Clock, SystemClock
 
 SETTINGS_CLASS = FeedbackSettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -18,16 +34,99 @@ DESCRIPTION = (
     "Anonymous public intake of feedback on the City's social media policies and reports of potential "
     "violations (R-24-89 §1.B). Reports are forwarded to case management without loss."
 )
+# Public responses must never be kept by a browser or a shared cache (a reporter's status view).
+PUBLIC_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _secret(settings: FeedbackSettings, name: str) -> str:
+    value = getattr(settings, name)
+    if value is not None:
+        return str(value.get_secret_value())
+    return dev_secret(settings.secrets_dir, name.replace("_", "-"))
+
+
+def _rules(s: FeedbackSettings) -> list[Rule]:
+    return [
+        Rule.parse("submit", s.rate_submit_per_client, s.rate_submit_overall),
+        Rule.parse("receipt", s.rate_receipt_per_client),
+        Rule.parse("receipt_failures", s.rate_receipt_failures_per_client, s.rate_receipt_failures_overall),
+        Rule.parse("open311", s.rate_open311_per_client, s.rate_open311_overall),
+    ]
 
 
 def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or FeedbackSettings()
-    return create_service_app(
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        relay: FeedbackRelay = app.state.relay
+        if settings.outbox_enabled:
+            relay.start()
+        try:
+            yield
+        finally:
+            relay.stop()
+            app.state.case_client.close()
+            app.state.intake.directory.close()
+
+    app = create_service_app(
         settings=settings,
         title="Public Feedback and Violation Reports API",
         description=DESCRIPTION,
         version=VERSION,
         migrations_dir=MIGRATIONS_DIR,
         routers=ROUTERS,
+        lifespan=lifespan,
+        body_limit_overrides=[("/v1/reports", settings.upload_body_limit)],
+        security_headers=PUBLIC_HEADERS,
         clock=clock,
     )
+    pepper = _secret(settings, "receipt_pepper").encode()
+    app.state.intake = IntakeContext(
+        hasher=ReceiptHasher(pepper, memory_kib=settings.receipt_hash_memory_kib,
+                             time_cost=settings.receipt_hash_time_cost),
+        cipher=ContactCipher(decode_key(_secret(settings, "contact_encryption_key"))),
+        directory=PolicyDirectory(
+            ServiceClient(settings.policy_api_url, timeout=settings.directory_timeout_seconds, retries=1),
+            ttl_seconds=settings.directory_cache_seconds,
+        ),
+        clock=clock,
+        max_links=settings.max_links,
+        max_description=settings.max_description,
+    )
+    app.state.ratelimiter = RateLimiter(
+        secret=_secret(settings, "rate_limit_key_secret").encode(),
+        rules=_rules(settings), storage_uri=settings.redis_url, trusted_proxies=settings.trusted_proxies,
+        key_prefix="civicsocial:feedback_api",
+    )
+    tokens = ServiceTokenProvider(settings.auth, settings.mode, "feedback_api", [Role.svc_feedback])
+    app.state.case_client = ServiceClient(settings.case_api_url, tokens=tokens,
+                                          timeout=settings.http_timeout_seconds, retries=0)
+    app.state.relay = FeedbackRelay(
+        app.state.engine, OutboxMessage, make_handlers(app.state.case_client), clock=clock,
+        base_backoff=settings.outbox_base_backoff_seconds, max_backoff=settings.outbox_max_backoff_seconds,
+        poll_interval=settings.outbox_poll_seconds,
+        lease=timedelta(seconds=max(60.0, settings.http_timeout_seconds * 4)),
+    )
+    app.state.open311_key_hashes = key_hashes([k.get_secret_value() for k in settings.open311_api_keys])
+    _document_report_body(app)
+    return app
+
+
+def _document_report_body(app: FastAPI) -> None:
+    """``POST /v1/reports`` parses its body itself (JSON or multipart): publish ``ReportCreate``."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        model = ReportCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, sub in model.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components["ReportCreate"] = model
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS
 from shared.settings import ServiceSettings
 
 
 class FeedbackSettings(ServiceSettings):
-    """Environment variables start with ``FEEDBACK_API_``, e.g. ``FEEDBACK_API_DATABASE_URL``."""
+    """Environment variables start with ``FEEDBACK_API_``, e.g. ``FEEDBACK_API_DATABASE_URL``.
+
+    Secrets (``contact_encryption_key``, ``rate_limit_key_secret``, ``receipt_pepper``) are required in
+    production; in dev each is generated once into ``secrets_dir`` (0600), like the dev signing key.
+    """
 
     model_config = SettingsConfigDict(env_prefix="FEEDBACK_API_", env_nested_delimiter="__", extra="ignore")
 
@@ -18,3 +25,72 @@ class FeedbackSettings(ServiceSettings):
         default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],
         description="Origins allowed to embed the widget iframe (CSP frame-ancestors); the City's sites.",
     )
+
+    # --- secrets ---------------------------------------------------------------------------
+    secrets_dir: Path = Field(default=Path("data"), description="dev only: where generated secrets are kept.")
+    contact_encryption_key: SecretStr | None = Field(
+        default=None, description="Fernet key (urlsafe base64, 32 bytes) encrypting reporter emails at rest."
+    )
+    rate_limit_key_secret: SecretStr | None = Field(
+        default=None, description="HMAC key turning client addresses into rate-limit keys."
+    )
+    receipt_pepper: SecretStr | None = Field(
+        default=None, description="Server-side secret mixed into the receipt hash (the hash's salt is derived from it)."
+    )
+    open311_api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Open311 api_key values for submitting systems: 'sha256:<hex>' (preferred) or the raw key. "
+        "Only their SHA-256 is kept in memory.",
+    )
+
+    # --- network ---------------------------------------------------------------------------
+    redis_url: str | None = Field(
+        default=None, description="Rate-limit storage shared by all instances; unset = in-process memory."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Addresses/CIDRs whose X-Forwarded-For is believed (the City's proxies)."
+    )
+
+    # --- bounds ----------------------------------------------------------------------------
+    max_links: int = Field(default=MAX_LINKS, ge=1, le=MAX_LINKS)
+    max_files: int = Field(default=5, ge=0, le=10)
+    max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    max_description: int = Field(default=MAX_DESCRIPTION, ge=100, le=MAX_DESCRIPTION)
+    max_image_pixels: int = Field(default=40_000_000, ge=1_000_000)
+
+    # --- rate limits (``limits`` notation; ';' separates several) ------------------------
+    rate_submit_per_client: str = "5/minute;30/hour"
+    rate_submit_overall: str = "120/minute"
+    rate_receipt_per_client: str = "10/minute;60/hour"
+    rate_receipt_failures_per_client: str = "5/minute;20/hour"
+    rate_receipt_failures_overall: str = "300/minute"
+    rate_open311_per_client: str = "30/minute"
+    rate_open311_overall: str = "300/minute"
+
+    # --- policy_api proxy and outbox -------------------------------------------------------
+    directory_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    directory_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_base_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
+    outbox_max_backoff_seconds: float = Field(default=300.0, gt=0, le=3600)
+
+    # --- receipts --------------------------------------------------------------------------
+    receipt_hash_memory_kib: int = Field(default=19_456, ge=8, le=1_048_576, description="argon2id m (KiB)")
+    receipt_hash_time_cost: int = Field(default=2, ge=1, le=10, description="argon2id t")
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> FeedbackSettings:
+        if self.mode == "production":
+            missing = [
+                name for name in ("contact_encryption_key", "rate_limit_key_secret", "receipt_pepper")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError("production mode needs " + ", ".join(f"FEEDBACK_API_{n.upper()}" for n in missing))
+        return self
+
+    @property
+    def upload_body_limit(self) -> int:
+        """The body limit of ``POST /v1/reports``: every file at its maximum plus 256 KiB for the fields."""
+        return self.max_files * self.max_file_bytes + 256 * 1024

@@ -1,9 +1,19 @@
-"""feedback_api tables, on the service's own registry (its own database; no other service reads it)."""
+"""feedback_api tables, on the service's own registry (its own database; no other service reads it).
+
+Privacy by construction: no column holds a client address, user agent, referer or a time of day
+for anything a reporter did. Reporter-facing dates are ``date`` (day precision). Row ids of
+submissions, messages and evidence are random UUIDv4 (a UUIDv7 would carry the millisecond of
+submission). The optional email lives in its own table, encrypted.
+"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
+
+from sqlalchemy import JSON, Column, LargeBinary
 from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from shared.idempotency import make_idempotency_model
 from shared.outbox import make_outbox_model
@@ -15,3 +25,88 @@ class Base(SQLModel, registry=registry()):
 
 OutboxMessage = make_outbox_model(Base)
 IdempotencyKey = make_idempotency_model(Base)
+
+
+def random_id() -> str:
+    """A random UUIDv4: unlike UUIDv7 it carries no creation time."""
+    return str(uuid.uuid4())
+
+
+class Submission(Base, table=True):
+    """A violation report or a piece of policy feedback, as the reporter filed it."""
+
+    __tablename__ = "submissions"
+
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
+    reference: str = Field(max_length=32, unique=True)
+    kind: str = Field(max_length=20, index=True)  # violation_report | policy_feedback
+    channel: str = Field(default="web", max_length=20)  # web | open311
+    receipt_hash: str | None = Field(default=None, max_length=128, unique=True)
+    status: str = Field(default="received", max_length=20)
+    outcome_summary: str | None = Field(default=None, max_length=5000)
+    received_on: date
+    updated_on: date
+    # where the references to policy_api stand: verified | unverified (policy_api was down) | free_text
+    reference_check: str = Field(default="verified", max_length=20)
+    # violation report
+    account_id: str | None = Field(default=None, max_length=64, index=True)
+    account_text: str | None = Field(default=None, max_length=300)
+    department: str | None = Field(default=None, max_length=120)
+    platform: str | None = Field(default=None, max_length=20)
+    links: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seen_on: date | None = None
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str | None = Field(default=None, max_length=5000)
+    incident_key: str | None = Field(default=None, max_length=128, index=True)
+    # policy feedback
+    policy_id: str | None = Field(default=None, max_length=64, index=True)
+    version_id: str | None = Field(default=None, max_length=64)
+    section_id: str | None = Field(default=None, max_length=64)
+    text: str | None = Field(default=None, max_length=5000)
+    rating: int | None = None
+
+
+class Incident(Base, table=True):
+    """Many reports of the same post: one incident with a count (case_api does the same by ``incident_key``)."""
+
+    __tablename__ = "incidents"
+
+    incident_key: str = Field(primary_key=True, max_length=128)
+    normalised_url: str = Field(max_length=2048)
+    report_count: int = 0
+    first_reported_on: date
+    last_reported_on: date
+
+
+class Contact(Base, table=True):
+    """The optional reporter email, encrypted (Fernet). Deleted on the reporter's request."""
+
+    __tablename__ = "contacts"
+
+    submission_id: str = Field(primary_key=True, foreign_key="submissions.id", max_length=36)
+    ciphertext: str = Field(max_length=2000)
+
+
+class Message(Base, table=True):
+    __tablename__ = "messages"
+
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
+    submission_id: str = Field(foreign_key="submissions.id", index=True, max_length=36)
+    seq: int = Field(description="Order within the submission (there are no times to sort by).")
+    sender: str = Field(max_length=10)  # reporter | city
+    body: str = Field(max_length=5000)
+    sent_on: date
+    event_id: str | None = Field(default=None, max_length=64)
+
+
+class Evidence(Base, table=True):
+    """An uploaded file after sanitising (images re-encoded without metadata)."""
+
+    __tablename__ = "evidence"
+
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
+    submission_id: str = Field(foreign_key="submissions.id", index=True, max_length=36)
+    media_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -2,6 +2,15 @@
 
 from fastapi import APIRouter
 
+from services.feedback_api.routers import internal, open311, public, receipts, staff, submissions
 from services.feedback_api.widget import router as widget_router
 
-ROUTERS: list[APIRouter] = [widget_router]
+ROUTERS: list[APIRouter] = [
+    public.router,
+    submissions.router,
+    receipts.router,
+    internal.router,
+    staff.router,
+    open311.router,
+    widget_router,
+]

@@ -1,0 +1,156 @@
+"""Filing a violation report (JSON, or multipart with evidence files) or policy feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from services.feedback_api.deps import IntakeDep, RelayDep, SettingsDep
+from services.feedback_api.domain import submissions as svc
+from services.feedback_api.domain.evidence import sanitise
+from services.feedback_api.schemas import FeedbackCreate, ReportCreate, SubmissionReceipt
+from shared.api import SessionDep, problem_responses
+from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed, field_error
+from shared.ratelimit import rate_limit
+from shared.schemas.intake import PublicStatus
+
+router = APIRouter(tags=["submissions"])
+
+
+@dataclass
+class ReportUpload:
+    report: ReportCreate
+    files: list[bytes]
+
+
+def _validation_error(exc: ValidationError, prefix: list[str | int]) -> RequestValidationError:
+    errors = []
+    for e in exc.errors(include_url=False, include_input=False):
+        errors.append({**e, "loc": (*prefix, *e.get("loc", ()))})
+    return RequestValidationError(errors)
+
+
+async def report_upload(request: Request) -> ReportUpload:
+    """Parse ``POST /v1/reports``: a JSON body, or multipart with a ``report`` field (JSON) and up to
+    ``max_files`` ``evidence`` files. The body size is already bounded by the kernel middleware."""
+    settings = request.app.state.settings
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        raw = await request.body()
+        try:
+            return ReportUpload(ReportCreate.model_validate_json(raw or b"null"), [])
+        except ValidationError as exc:
+            raise _validation_error(exc, ["body"]) from exc
+    if ctype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise UnsupportedMediaType("Send application/json, or multipart/form-data with a 'report' field.")
+    form = await request.form(max_files=settings.max_files + 1, max_fields=5)
+    try:
+        unknown = sorted({k for k in form if k not in ("report", "evidence")})
+        if unknown:
+            raise ValidationFailed(
+                "Unknown form fields.",
+                errors=[field_error(["body", k[:50]], "extra fields not permitted", "extra_forbidden")
+                        for k in unknown],
+            )
+        reports = form.getlist("report")
+        if len(reports) != 1 or not isinstance(reports[0], str):
+            raise ValidationFailed("Send exactly one 'report' field holding the report as JSON.",
+                                   errors=[field_error(["body", "report"], "exactly one JSON text field")])
+        try:
+            report = ReportCreate.model_validate_json(reports[0])
+        except ValidationError as exc:
+            raise _validation_error(exc, ["body", "report"]) from exc
+        uploads = form.getlist("evidence")
+        if len(uploads) > settings.max_files:
+            raise ValidationFailed(f"At most {settings.max_files} evidence files.",
+                                   errors=[field_error(["body", "evidence"], f"at most {settings.max_files} files")])
+        files: list[bytes] = []
+        for i, up in enumerate(uploads):
+            if not isinstance(up, UploadFile):
+                raise ValidationFailed("Evidence must be sent as files.",
+                                       errors=[field_error(["body", "evidence", i], "not a file")])
+            data = await up.read(settings.max_file_bytes + 1)
+            if len(data) > settings.max_file_bytes:
+                raise PayloadTooLarge(f"Evidence file {i + 1} is larger than {settings.max_file_bytes} bytes.")
+            files.append(data)
+        return ReportUpload(report, files)
+    finally:
+        await form.close()
+
+
+def _report_request_body() -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/ReportCreate"}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ref},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["report"],
+                        "properties": {
+                            "report": {"type": "string", "description": "ReportCreate as JSON text."},
+                            "evidence": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                         "description": "JPEG, PNG, WebP, GIF or PDF; checked by content."},
+                        },
+                    }
+                },
+            },
+        }
+    }
+
+
+def _created(created: svc.Created) -> SubmissionReceipt:
+    return SubmissionReceipt(reference=created.reference, receipt=created.receipt or "",
+                             kind=created.kind, status=PublicStatus.received)
+
+
+@router.post(
+    "/v1/reports", status_code=201, operation_id="create_report",
+    summary="Report a potential violation (anonymous; returns a reference and a one-time receipt)",
+    dependencies=[Depends(rate_limit("submit"))],
+    responses=problem_responses(413, 415, 429), openapi_extra=_report_request_body(),
+)
+def create_report(
+    upload: Annotated[ReportUpload, Depends(report_upload)], session: SessionDep, intake: IntakeDep,
+    settings: SettingsDep,
+    relay: RelayDep, background: BackgroundTasks,
+) -> SubmissionReceipt:
+    data = upload.report
+    if data.website:
+        return _created(svc.fake_created(intake, svc.VIOLATION))
+    files = [sanitise(f, index=i, max_bytes=settings.max_file_bytes, max_pixels=settings.max_image_pixels)
+             for i, f in enumerate(upload.files)]
+    created = svc.create_report(
+        session, intake,
+        svc.ReportInput(
+            platform=data.platform.value, categories=[c.value for c in data.categories],
+            description=data.description, account_id=data.account_id, account_text=data.account_text,
+            links=list(data.links), seen_on=data.seen_on, contact_email=data.contact_email,
+        ),
+        files=files,
+    )
+    background.add_task(relay.notify)  # after the commit: wake the relay
+    return _created(created)
+
+
+@router.post(
+    "/v1/feedback", status_code=201, operation_id="create_feedback",
+    summary="Give feedback on a published policy (anonymous; returns a reference and a one-time receipt)",
+    dependencies=[Depends(rate_limit("submit"))], responses=problem_responses(429),
+)
+def create_feedback(body: FeedbackCreate, session: SessionDep, intake: IntakeDep) -> SubmissionReceipt:
+    if body.website:
+        return _created(svc.fake_created(intake, svc.FEEDBACK))
+    created = svc.create_feedback(
+        session, intake,
+        svc.FeedbackInput(policy_id=body.policy_id, version_id=body.version_id, section_id=body.section_id,
+                          text=body.text, rating=body.rating, contact_email=body.contact_email),
+    )
+    return _created(created)

@@ -1,0 +1,169 @@
+"""feedback_api's own request and response models (wire models shared with case_api are in
+``shared.schemas.intake``). Inputs refuse unknown fields; every string and list is bounded."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from shared.schemas.base import InputModel, OutputModel
+from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, PublicStatus, ViolationCategory
+from shared.schemas.registry import Platform
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+RefId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
+
+
+def _http_url(value: str) -> str:
+    lowered = value.lower()
+    if not (lowered.startswith("https://") or lowered.startswith("http://")) or len(value) < 11:
+        raise ValueError("must be an http(s) link")
+    if any(c.isspace() for c in value):
+        raise ValueError("a link cannot contain spaces")
+    return value
+
+
+Link = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_http_url)]
+Email = Annotated[str, StringConstraints(max_length=254)]
+Honeypot = Annotated[str, StringConstraints(max_length=500)]
+
+
+class ReportCreate(InputModel):
+    """A violation report. ``website`` is a honeypot: people leave it empty."""
+
+    account_id: RefId | None = Field(default=None, description="An official account from GET /v1/public/accounts.")
+    account_text: str | None = Field(default=None, min_length=1, max_length=300,
+                                     description="Handle or URL of the account when it is not in the list.")
+    platform: Platform
+    links: list[Link] = Field(default_factory=list, max_length=MAX_LINKS,
+                              description="Links to the post or comment. Stored, never fetched.")
+    seen_on: date | None = None
+    categories: list[ViolationCategory] = Field(min_length=1, max_length=len(ViolationCategory))
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    contact_email: Email | None = None
+    website: Honeypot | None = None
+
+
+class FeedbackCreate(InputModel):
+    policy_id: RefId
+    version_id: RefId
+    section_id: RefId | None = None
+    text: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    rating: int | None = Field(default=None, ge=1, le=5)
+    contact_email: Email | None = None
+    website: Honeypot | None = None
+
+
+class SubmissionReceipt(OutputModel):
+    reference: str = Field(description="Public reference: quote it when you contact the City.")
+    receipt: str = Field(description="16-digit secret receipt. Shown once; keep it to follow up.")
+    kind: Literal["violation_report", "policy_feedback"]
+    status: PublicStatus
+
+
+class ReceiptIn(InputModel):
+    receipt: str = Field(min_length=1, max_length=40)
+
+
+class ReceiptMessageIn(InputModel):
+    receipt: str = Field(min_length=1, max_length=40)
+    body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
+class MessageOut(OutputModel):
+    from_: Literal["reporter", "city"] = Field(serialization_alias="from", validation_alias="from_")
+    body: str
+    on: date
+
+
+class ReceiptStatus(OutputModel):
+    reference: str
+    kind: Literal["violation_report", "policy_feedback"]
+    status: PublicStatus
+    outcome_summary: str | None = None
+    messages: list[MessageOut]
+    has_contact: bool
+
+
+class MessageAccepted(OutputModel):
+    on: date
+    status: Literal["sent"] = "sent"
+
+
+class LimitsOut(OutputModel):
+    max_links: int
+    max_files: int
+    max_file_bytes: int
+    max_description: int
+    allowed_types: list[str]
+
+
+class CategoryOut(OutputModel):
+    key: ViolationCategory
+
+
+class OptionsOut(OutputModel):
+    categories: list[CategoryOut]
+    platforms: list[Platform]
+    limits: LimitsOut
+
+
+class PolicySectionOut(OutputModel):
+    id: str
+    heading: str
+
+
+class PolicyVersionRef(OutputModel):
+    id: str
+    label: str | None = None
+
+
+class PublicPolicy(OutputModel):
+    id: str
+    title: str
+    kind: str | None = None
+    current_version: PolicyVersionRef | None = None
+    sections: list[PolicySectionOut] = Field(default_factory=list)
+
+
+class ContactOut(OutputModel):
+    email: str
+
+
+class EventAccepted(OutputModel):
+    report_id: str
+    status: PublicStatus
+    applied: bool = Field(description="False when this event id was already applied (replay).")
+
+
+class OutboxDead(OutputModel):
+    id: str
+    topic: str
+    attempts: int
+    last_error: str | None
+
+
+class OutboxStatus(OutputModel):
+    pending: int
+    dead: int
+    oldest_pending_age_seconds: float | None
+    dead_messages: list[OutboxDead]
+    ratelimit_backend: str
+
+
+class FeedbackStaffView(OutputModel):
+    reference: str
+    policy_id: str | None
+    version_id: str | None
+    section_id: str | None
+    text: str | None
+    rating: int | None
+    received_on: date
+    reference_check: str
+
+
+def dump(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True)
+    return data
