@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
 from shared.api import create_service_app
@@ -16,18 +19,46 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION = "0.1.0"
 DESCRIPTION = (
     "Publishes the City of Albuquerque's social media policies (R-24-89 §1.A and §1.B), their review "
-    "schedule and the registry of official accounts. Public reads, staff writes."
+    "schedule and the registry of official accounts. Public reads, staff writes. The Transparency page "
+    "is at /transparency."
 )
+OPENAPI_TAGS = [
+    {"name": "policies", "description": "Published policies, versions, diffs, completeness, review status (public)."},
+    {"name": "policies (staff)", "description": "Drafting, the version lifecycle and reviews (staff roles)."},
+    {"name": "accounts", "description": "The registry of official accounts and posting privileges."},
+    {"name": "elements", "description": "The R-24-89 §1.A element catalogue."},
+    {"name": "acknowledgements", "description": "Staff acknowledgements and who is bound by a policy."},
+    {"name": "feed", "description": "Atom feed of publications and reviews."},
+    {"name": "change log", "description": "The append-only record of every write."},
+    {"name": "transparency", "description": "The server-rendered Transparency page (HTML)."},
+]
+# JSON answers never need to load anything; HTML pages set their own, stricter-for-their-needs CSP.
+API_SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
 
 def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or PolicySettings()
-    return create_service_app(
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            app.state.metrics_source.close()
+
+    app = create_service_app(
         settings=settings,
         title="Social Media Policy API",
         description=DESCRIPTION,
         version=VERSION,
         migrations_dir=MIGRATIONS_DIR,
         routers=ROUTERS,
+        lifespan=lifespan,
+        security_headers=API_SECURITY_HEADERS,
+        openapi_tags=OPENAPI_TAGS,
         clock=clock,
     )
+    app.state.metrics_source = MetricsSource(
+        settings.case_api_url, timeout=settings.metrics_timeout_seconds, cache_seconds=settings.metrics_cache_seconds
+    )
+    return app

@@ -13,16 +13,19 @@ from markdown_it import MarkdownIt
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
+    "p", "br", "hr", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
     "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 
+_HEADING_SHIFT = {"1": "4", "2": "5", "3": "6", "4": "6", "5": "6", "6": "6"}
+
+
 def _shift_headings(html: str) -> str:
-    # A section's own heading is an <h2>/<h3> on every page: headings inside its body start below it.
-    return re.sub(r"<(/?)h1([ >])", r"<\1h4\2", html)
+    # A section's own heading is an <h3> on the Transparency page: headings inside its body start below it.
+    return re.sub(r"<(/?)h([1-6])([ >])", lambda m: f"<{m[1]}h{_HEADING_SHIFT[m[2]]}{m[3]}", html)
 
 
 def render(markdown: str) -> str:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from services.policy_api.routers import accounts, acknowledgements, changes, elements, feed, policies
+from services.policy_api.routers import accounts, acknowledgements, changes, elements, feed, policies, transparency
 
 ROUTERS: list[APIRouter] = [
     elements.router,
@@ -12,4 +12,5 @@ ROUTERS: list[APIRouter] = [
     acknowledgements.router,
     feed.router,
     changes.router,
+    transparency.router,
 ]

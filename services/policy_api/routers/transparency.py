@@ -1,0 +1,185 @@
+"""The Transparency page (R-24-89 §1.B): server-rendered HTML that works without JavaScript.
+
+Every published policy with its current version, effective date, review status, version history
+and diffs; the registry of official accounts; case_api's public statistics when it answers; and the
+feedback widget (with a plain link for people who block scripts). Strict CSP: scripts and frames
+only from this origin and feedback_api's."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from services.policy_api import i18n, views
+from services.policy_api.domain import policies, registry
+from services.policy_api.domain.models import Policy
+from services.policy_api.metrics_client import source_for
+from services.policy_api.routers._common import CatalogueReady
+from shared.api import ClockDep, SessionDep, problem_responses
+from shared.caching import cached_response
+from shared.errors import NotFound
+
+HERE = Path(__file__).resolve().parent.parent
+STATIC = HERE / "static"
+STATIC_FILES = {"transparency.css": "text/css; charset=utf-8"}
+KIND_ORDER = ["social_media_policy", "administrative_instruction", "department_guideline", "other"]
+MAX_ACCOUNTS = 500
+HTML_MAX_AGE = 60
+
+router = APIRouter(tags=["transparency"], dependencies=[CatalogueReady])
+
+LangQ = Query(default="en", pattern="^(en|es)$", description="Page language: en or es.")
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def csp(feedback_origin: str) -> str:
+    return "; ".join([
+        "default-src 'none'",
+        f"script-src 'self' {feedback_origin}",
+        f"frame-src {feedback_origin}",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def _render(request: Request, template: str, lang: str, **ctx: Any) -> Response:
+    settings = request.app.state.settings
+    feedback = settings.feedback_origin_url
+    t = i18n.translator(lang)
+
+    def url(path: str, **params: Any) -> str:
+        values = {k: v for k, v in params.items() if v is not None}
+        if lang != i18n.DEFAULT:
+            values["lang"] = lang
+        return path + (f"?{urlencode(values)}" if values else "")
+
+    def other_lang_url() -> str:
+        other = t("lang.other.code")
+        params = {k: v for k, v in request.query_params.items() if k in ("from", "to")}
+        if other != i18n.DEFAULT:
+            params["lang"] = other
+        return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+    title = settings.transparency_title if lang == i18n.DEFAULT else i18n.TITLES.get(lang, settings.transparency_title)
+    html = _env().get_template(template).render(
+        lang=lang, t=t, url=url, other_lang_url=other_lang_url(), site_title=title,
+        fdate=lambda d: i18n.format_date(d, lang), feedback_url=feedback,
+        api_base=settings.public_base_url.rstrip("/"), safe=Markup, **ctx,
+    )
+    return cached_response(
+        request, html.encode(), media_type="text/html; charset=utf-8", max_age=HTML_MAX_AGE, private=False,
+        headers={"Content-Security-Policy": csp(origin(feedback)), "Content-Language": lang,
+                 "Vary": "Accept-Encoding"},
+    )
+
+
+def _policy_card(session: Any, policy: Policy, today: Any, soon_days: int) -> dict[str, Any]:
+    current = policies.current_version(session, policy.id)
+    versions, _ = policies.list_versions(session, policy.id, public=True, limit=1000, offset=0)
+    review = views.review_status_out(session, policy, today, current)
+    last = policies.last_review(session, policy.id)
+    previous = next((v for v in versions if current and v.number < current.number), None)
+    return {
+        "policy": policy, "current": current, "versions": versions, "review": review, "last_review": last,
+        "previous": previous,
+        "due_soon": bool(review.days_until_due is not None and 0 <= review.days_until_due <= soon_days),
+        "future": bool(current and current.effective_date and current.effective_date > today),
+    }
+
+
+def _accounts(session: Any) -> list[Any]:
+    rows, _ = registry.list_accounts(session, limit=MAX_ACCOUNTS, offset=0)
+    return [r for r in rows if r.status != "retired"]
+
+
+@router.get("/transparency", operation_id="transparency_page", response_class=HTMLResponse,
+            summary="The Transparency page: policies, official accounts, statistics, feedback (HTML)")
+def transparency_page(request: Request, session: SessionDep, clock: ClockDep, lang: str = LangQ) -> Response:
+    settings = request.app.state.settings
+    today = clock.now().date()
+    rows, _ = policies.list_policies(session, public=True, kind=None, limit=1000, offset=0)
+    cards = [_policy_card(session, p, today, settings.review_due_soon_days) for p in rows]
+    groups = [(kind, [c for c in cards if c["policy"].kind == kind]) for kind in KIND_ORDER]
+    metrics = source_for(request.app.state).get()
+    return _render(request, "index.html", lang, groups=[g for g in groups if g[1]], accounts=_accounts(session),
+                   metrics=metrics, today=today)
+
+
+@router.get("/transparency/policies/{policy_id}", operation_id="transparency_policy", response_class=HTMLResponse,
+            responses=problem_responses(404), summary="One policy: current text, history, reviews (HTML)")
+def transparency_policy(request: Request, policy_id: str, session: SessionDep, clock: ClockDep,
+                        lang: str = LangQ) -> Response:
+    policy = policies.get_policy(session, policy_id, public=True)
+    today = clock.now().date()
+    card = _policy_card(session, policy, today, request.app.state.settings.review_due_soon_days)
+    version = card["current"] or card["versions"][0]
+    return _version_page(request, session, policy, version, card, lang)
+
+
+@router.get("/transparency/policies/{policy_id}/versions/{version_id}", operation_id="transparency_version",
+            response_class=HTMLResponse, responses=problem_responses(404),
+            summary="One version of a policy (HTML, linkable)")
+def transparency_version(request: Request, policy_id: str, version_id: str, session: SessionDep, clock: ClockDep,
+                         lang: str = LangQ) -> Response:
+    policy = policies.get_policy(session, policy_id, public=True)
+    version = policies.get_version(session, policy.id, version_id, public=True)
+    card = _policy_card(session, policy, clock.now().date(), request.app.state.settings.review_due_soon_days)
+    return _version_page(request, session, policy, version, card, lang)
+
+
+def _version_page(request: Request, session: Any, policy: Policy, version: Any, card: dict[str, Any],
+                  lang: str) -> Response:
+    sections = policies.sections(session, version.id)
+    checklist = views.completeness_out(session, policy, version)
+    titles = {i.key: i.title for i in checklist.items}
+    reviews, _ = policies.list_reviews(session, policy.id, limit=50, offset=0)
+    previous = next((v for v in card["versions"] if v.number < version.number), None)
+    return _render(request, "version.html", lang, card=card, policy=policy, version=version, sections=sections,
+                   checklist=checklist, element_titles=titles, reviews=reviews, previous=previous,
+                   is_current=bool(card["current"] and card["current"].id == version.id))
+
+
+@router.get("/transparency/policies/{policy_id}/diff", operation_id="transparency_diff", response_class=HTMLResponse,
+            responses=problem_responses(404), summary="What changed between two versions (HTML)")
+def transparency_diff(request: Request, policy_id: str, session: SessionDep, clock: ClockDep,
+                      from_version: str = Query(alias="from", max_length=64),
+                      to_version: str = Query(alias="to", max_length=64), lang: str = LangQ) -> Response:
+    policy = policies.get_policy(session, policy_id, public=True)
+    d = views.diff_out(session, policy.id, from_version, to_version, public=True)
+    card = _policy_card(session, policy, clock.now().date(), request.app.state.settings.review_due_soon_days)
+    return _render(request, "diff.html", lang, policy=policy, diff=d, card=card)
+
+
+@router.get("/transparency/static/{name}", operation_id="transparency_static", include_in_schema=False)
+def transparency_static(request: Request, name: str) -> Response:
+    if name not in STATIC_FILES:
+        raise NotFound("No such file.")
+    body = (STATIC / name).read_bytes()
+    return cached_response(request, body, media_type=STATIC_FILES[name], max_age=3600, private=False)
