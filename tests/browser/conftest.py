@@ -23,6 +23,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from shared.auth import issue_dev_token
+from shared.settings import AuthSettings
 from tests.support.live import LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,11 +177,12 @@ def stack(make_app: Callable[..., FastAPI], live: Callable[..., LiveServer],
     feedback_url = f"http://127.0.0.1:{feedback_port}"
     host = HostServer(feedback_url, host_port).start()
     try:
-        policy = live(make_app("policy_api"))
+        # policy_api's Transparency page embeds the widget too, so its origin may frame it.
+        policy = live(make_app("policy_api", feedback_api_url=feedback_url))
         case = live(make_app("case_api", policy_api_url=policy.url, feedback_api_url=feedback_url))
         feedback = live(make_app(
             "feedback_api", policy_api_url=policy.url, case_api_url=case.url,
-            frame_ancestors=[host.origin], secrets_dir=str(tmp_path), directory_cache_seconds=0,
+            frame_ancestors=[host.origin, policy.url], secrets_dir=str(tmp_path), directory_cache_seconds=0,
         ), port=feedback_port)
         yield Stack(policy=policy, case=case, feedback=feedback, host=host)
     finally:
@@ -202,3 +205,19 @@ def seed_account(stack: Stack, token: Callable[..., dict[str, str]]) -> Callable
         return data
 
     return create
+
+
+@pytest.fixture
+def demo_data(stack: Stack, auth_settings: AuthSettings) -> None:
+    """policy_api's own demo loader, over HTTP: a dozen official accounts and published policies
+    (the data the account and policy pickers show)."""
+    try:
+        from services.devkit import DemoContext
+        from services.policy_api import demo
+    except ImportError as exc:
+        pytest.skip(f"policy_api has no demo loader yet: {exc}")
+
+    def sign(roles: list[str], department: str | None = None, subject: str = "demo-loader") -> str:
+        return issue_dev_token(auth_settings, "dev", subject=subject, roles=roles, department=department)
+
+    demo.load(DemoContext(urls={"policy_api": stack.policy.url}, token=sign))

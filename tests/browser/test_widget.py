@@ -347,13 +347,76 @@ def test_full_page_form_is_accessible(browser: Any, stack: Stack, lang: str) -> 
         context.close()
 
 
-def test_transparency_page_is_accessible(browser: Any, stack: Stack) -> None:
+def test_feedback_on_a_policy(browser: Any, stack: Stack, demo_data: None) -> None:
+    stack.require("feedback", "POST", "/v1/feedback")
+    t = STRINGS["en"]
+    context, page = open_host(browser, stack, lang="en")
+    try:
+        frame = widget_frame(page)
+        frame.click("#cs-choose-feedback")
+        frame.wait_for_selector("#cs-feedback-form")
+        options = frame.locator("#cs-policy option")
+        assert options.count() >= 2, "the policy picker lists the published policies"
+        frame.select_option("#cs-policy", index=1)
+        assert frame.locator("#cs-section option").count() >= 2, "the chosen policy's sections are offered"
+        frame.select_option("#cs-section", index=1)
+        frame.check("#cs-rating-4")
+        frame.fill("#cs-text", "Please say how quickly the City answers comments.")
+        assert_accessible(frame, "en-feedback-filled")
+        screenshot(page, "en-8-feedback")
+        frame.click("#cs-feedback-submit")
+        frame.wait_for_selector("#cs-confirm-heading", timeout=15_000)
+        assert frame.inner_text("#cs-confirm-heading") == t["confirm.heading.feedback"]
+        receipt = frame.input_value("#cs-receipt-code")
+        frame.click("#cs-go-status")
+        frame.fill("#cs-receipt", receipt)
+        frame.click("#cs-status-submit")
+        frame.wait_for_selector("#cs-status-value")
+        assert t["status.kind.policy_feedback"] in frame.inner_text("#cs-status-result")
+    finally:
+        context.close()
+
+
+def test_server_errors_are_tied_to_their_fields(browser: Any, stack: Stack) -> None:
+    """A file that claims to be a PNG passes the browser's checks; feedback_api refuses it by its
+    content (problem+json, loc ['body', 'evidence', 0]) and the widget puts that on the field."""
+    stack.require("feedback", "POST", "/v1/reports")
+    t = STRINGS["es"]
+    context, page = open_host(browser, stack, lang="es")
+    try:
+        frame = widget_frame(page)
+        frame.click("#cs-choose-report")
+        frame.select_option("#cs-account", "__other")
+        frame.fill("#cs-account_text", "@ABQPolice")
+        frame.select_option("#cs-platform", "instagram")
+        frame.check("#cs-category-2")
+        frame.fill("#cs-description", "Una opinión personal publicada como la Ciudad.")
+        frame.set_input_files("#cs-evidence", files=[{"name": "captura.png", "mimeType": "image/png",
+                                                       "buffer": b"this is not an image at all"}])
+        frame.click("#cs-report-submit")
+        frame.wait_for_selector("#cs-evidence-error:not([hidden])", timeout=15_000)
+        assert frame.get_attribute("#cs-evidence", "aria-invalid") == "true"
+        assert "cs-evidence-error" in frame.get_attribute("#cs-evidence", "aria-describedby")
+        assert t["error.server.file_type"] in frame.inner_text("#cs-evidence-error")
+        assert frame.locator(".cs-error-summary a[href='#cs-evidence']").count() == 1
+        assert frame.locator("#cs-confirm-heading").count() == 0
+        assert_accessible(frame, "es-report-server-error")
+    finally:
+        context.close()
+
+
+def test_transparency_page_and_its_widget_are_accessible(browser: Any, stack: Stack, demo_data: None) -> None:
     stack.require("policy", "GET", "/transparency")
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{stack.policy.url}/transparency")
-        assert_accessible(page, "transparency")
-        screenshot(page, "transparency")
+        for lang in ("en", "es"):
+            page.goto(f"{stack.policy.url}/transparency?lang={lang}")
+            assert_accessible(page, f"{lang}-transparency")
+            if page.query_selector("[data-civicsocial-widget]") is not None:
+                frame = widget_frame(page)
+                assert frame.evaluate("document.documentElement.lang") == lang
+                assert_accessible(frame, f"{lang}-transparency-widget")
+            screenshot(page, f"{lang}-transparency")
     finally:
         context.close()

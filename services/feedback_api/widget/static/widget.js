@@ -373,6 +373,7 @@ const SERVER_ERROR_KEYS = {
   enum: "error.server.choice",
   literal_error: "error.server.choice",
   value_error: "error.server.invalid",
+  unsupported_media_type: "error.server.file_type",
 };
 
 // Maps a problem+json body to field errors. `locate(path)` turns a loc (without "body" and
@@ -380,7 +381,7 @@ const SERVER_ERROR_KEYS = {
 function problemErrors(status, body, locate) {
   if (status === 0) return [{ target: null, key: "error.network" }];
   if (status === 429) return [{ target: null, key: "error.rate_limited" }];
-  if (status === 413) return [{ target: null, key: "error.too_large" }];
+  if (status === 413) return [{ target: locate(["evidence"]), key: "error.too_large" }];
   if (status >= 500) return [{ target: null, key: "error.unavailable" }];
   const found = [];
   for (const problem of body?.errors || []) {
