@@ -4,10 +4,17 @@ policy_api pointed at a closed port unless a test runs a real one."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from PIL import Image
@@ -75,3 +82,49 @@ def _pnginfo() -> Any:
     info = PngInfo()
     info.add_text("Comment", "taken at 35.08N 106.65W")
     return info
+
+
+@contextmanager
+def feedback_subprocess(databases, dev_key, tmp_path, extra_env: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """feedback_api as a real uvicorn process on the test database; yields (url, stdout log file)."""
+    port = free_port()
+    log_path = tmp_path / f"feedback_api-{port}.log"
+    env = dict(os.environ)
+    env.update({
+        "FEEDBACK_API_MODE": "dev",
+        "FEEDBACK_API_DATABASE_URL": databases["feedback_api"].url,
+        "FEEDBACK_API_AUTO_MIGRATE": "false",
+        "FEEDBACK_API_AUTH__DEV_KEY_FILE": str(dev_key),
+        "FEEDBACK_API_SECRETS_DIR": str(tmp_path / "secrets"),
+        "FEEDBACK_API_LOG_LEVEL": "DEBUG",
+        "FEEDBACK_API_LOG_JSON": "true",
+        "FEEDBACK_API_CASE_API_URL": f"http://127.0.0.1:{free_port()}",  # down: relay retries get logged too
+        "FEEDBACK_API_POLICY_API_URL": f"http://127.0.0.1:{free_port()}",
+        "FEEDBACK_API_OUTBOX_BASE_BACKOFF_SECONDS": "0.05",
+        "FEEDBACK_API_OUTBOX_MAX_BACKOFF_SECONDS": "0.2",
+    })
+    env.update(extra_env)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "services.feedback_api.asgi:app", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "debug"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("feedback_api did not start: " + log_path.read_text()[-2000:])
+            yield url, log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

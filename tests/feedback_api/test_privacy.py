@@ -5,18 +5,14 @@ logs. The service runs as a real uvicorn process so its actual stdout is what we
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from services.feedback_api.domain.models import Base
-from tests.feedback_api.conftest import jpeg_with_gps, report_body
+from tests.feedback_api.conftest import feedback_subprocess, jpeg_with_gps, report_body
 from tests.support.live import free_port
 
 pytestmark = pytest.mark.slow
@@ -40,49 +36,12 @@ def _dump_tables(engine) -> str:
 
 @pytest.fixture
 def feedback_process(databases, dev_key, tmp_path):
-    port = free_port()
-    log_path = tmp_path / "feedback_api.log"
-    env = dict(os.environ)
-    env.update({
-        "FEEDBACK_API_MODE": "dev",
-        "FEEDBACK_API_DATABASE_URL": databases["feedback_api"].url,
-        "FEEDBACK_API_AUTO_MIGRATE": "false",
-        "FEEDBACK_API_AUTH__DEV_KEY_FILE": str(dev_key),
-        "FEEDBACK_API_SECRETS_DIR": str(tmp_path / "secrets"),
-        "FEEDBACK_API_LOG_LEVEL": "DEBUG",
-        "FEEDBACK_API_LOG_JSON": "true",
+    with feedback_subprocess(databases, dev_key, tmp_path, {
         "FEEDBACK_API_TRUSTED_PROXIES": '["127.0.0.1"]',
         "FEEDBACK_API_OPEN311_API_KEYS": '["privacy-test-key"]',
-        "FEEDBACK_API_CASE_API_URL": f"http://127.0.0.1:{free_port()}",  # down: relay retries get logged too
-        "FEEDBACK_API_POLICY_API_URL": f"http://127.0.0.1:{free_port()}",
-        "FEEDBACK_API_OUTBOX_BASE_BACKOFF_SECONDS": "0.05",
-        "FEEDBACK_API_OUTBOX_MAX_BACKOFF_SECONDS": "0.2",
         "FEEDBACK_API_RATE_RECEIPT_FAILURES_PER_CLIENT": "2/minute",
-    })
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "services.feedback_api.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "debug"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError("feedback_api did not start: " + log_path.read_text()[-2000:])
-            yield url, log_path
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    }) as running:
+        yield running
 
 
 def test_no_ip_user_agent_or_referer_in_any_table_or_log(feedback_process, databases):
@@ -120,3 +79,15 @@ def test_no_ip_user_agent_or_referer_in_any_table_or_log(feedback_process, datab
     assert '"event": "request"' in logs and "outbox_retry" in logs and "rate_limited" in logs  # logs were written
     for secret in [*SECRETS, EMAIL, *receipts]:
         assert secret not in logs, f"{secret!r} is written to the log"
+
+
+def test_unreachable_redis_falls_back_to_memory_limits_and_says_so_once(databases, dev_key, tmp_path):
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    env = {"FEEDBACK_API_REDIS_URL": dead_redis, "FEEDBACK_API_RATE_SUBMIT_PER_CLIENT": "3/minute"}
+    with feedback_subprocess(databases, dev_key, tmp_path, env) as (url, log_path), \
+            httpx.Client(base_url=url, timeout=15) as c:
+        statuses = [c.post("/v1/reports", json=report_body()).status_code for _ in range(4)]
+        assert statuses == [201, 201, 201, 429]  # limits still apply, from memory
+        assert c.get("/v1/ops/outbox", headers={}).status_code == 401
+    logs = log_path.read_text()
+    assert logs.count("ratelimit_fallback") == 1
