@@ -11,7 +11,7 @@ from services.case_api.settings import CaseSettings
 from shared.auth import Role, ServiceTokenProvider
 from shared.errors import UpstreamFailed
 from shared.http import ServiceClient
-from shared.schemas.registry import AcknowledgementCheck
+from shared.schemas.registry import AccountPublic, AcknowledgementCheck
 
 log = structlog.get_logger("case_api.clients")
 
@@ -42,3 +42,43 @@ def acknowledgement_for(settings: CaseSettings, *, employee_id: str, on: date) -
         "acknowledged": check.acknowledged,
         "acknowledged_at": check.acknowledged_at.isoformat() if check.acknowledged_at else None,
     }
+
+
+MAX_REGISTRY_PAGES = 100
+
+
+def active_accounts(settings: CaseSettings) -> list[AccountPublic]:
+    """Every active account in policy_api's registry (paged). Raises ``UpstreamFailed`` (502) when
+    policy_api cannot answer: a sync must not treat "no answer" as "no accounts"."""
+    client = ServiceClient(settings.policy_api_url, timeout=settings.http_timeout_seconds,
+                           retries=settings.http_retries)
+    out: list[AccountPublic] = []
+    try:
+        offset = 0
+        for _ in range(MAX_REGISTRY_PAGES):
+            resp = client.get("/v1/accounts", params={"status": "active", "limit": 100, "offset": offset},
+                              authenticated=False)
+            if resp.status_code != 200:
+                raise UpstreamFailed(f"policy_api answered {resp.status_code} for the account registry.")
+            page = resp.json()
+            out.extend(AccountPublic.model_validate(a) for a in page["items"])
+            if page.get("next_offset") is None:
+                return out
+            offset = int(page["next_offset"])
+    finally:
+        client.close()
+    raise UpstreamFailed("The account registry is larger than expected.")
+
+
+def policy_elements(settings: CaseSettings) -> set[str] | None:
+    """The element keys of policy_api's catalogue, or None when it cannot be read (all items apply)."""
+    client = ServiceClient(settings.policy_api_url, timeout=settings.http_timeout_seconds, retries=0)
+    try:
+        resp = client.get("/v1/elements", authenticated=False)
+        if resp.status_code != 200:
+            return None
+        return {str(e["key"]) for e in resp.json()}
+    except (UpstreamFailed, ValueError, KeyError, TypeError):
+        return None
+    finally:
+        client.close()

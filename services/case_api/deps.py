@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from services.case_api.domain import ladder
 from services.case_api.domain.cases import Sla
+from services.case_api.domain.monitoring import Cadence
 from services.case_api.settings import CaseSettings
 
 
@@ -27,3 +28,12 @@ def _matrix(request: Request) -> ladder.Matrix:
 SettingsDep = Annotated[CaseSettings, Depends(_settings)]
 SlaDep = Annotated[Sla, Depends(_sla)]
 MatrixDep = Annotated[ladder.Matrix, Depends(_matrix)]
+
+
+def _cadence(request: Request) -> Cadence:
+    s = _settings(request)
+    return Cadence(default_days=s.monitoring_cadence_days, by_department=s.monitoring_cadence_by_department,
+                   grace_days=s.monitoring_grace_days)
+
+
+CadenceDep = Annotated[Cadence, Depends(_cadence)]

@@ -197,3 +197,69 @@ class StaffMetrics(OutputModel):
     restorative_actions_on_time: int
     restorative_actions_on_time_share: float | None
     overdue_cases: int
+
+
+class SyncOut(OutputModel):
+    active: int
+    added: list[str]
+    deactivated: list[str]
+    scheduled: int
+    cancelled: int
+
+
+class CadenceIn(InputModel):
+    days: int | None = Field(default=None, ge=7, le=366, description="Null to use the department/default cadence.")
+
+
+class ImportIn(InputModel):
+    format: Literal["json", "csv", "archivesocial"]
+    account_id: str | None = Field(default=None, max_length=64, description="Default account for rows without one.")
+    posts: list[dict[str, Any]] = Field(default_factory=list, max_length=5000,
+                                        description="format=json: objects with url, account_id, posted_at, text, "
+                                                    "comments[]")
+    csv: str | None = Field(default=None, max_length=900_000, description="format=csv|archivesocial: the file text")
+
+
+class ImportOut(OutputModel):
+    received: int
+    imported: int
+    duplicates: int
+    refused: list[dict[str, Any]]
+
+
+class ReviewOut(OutputModel):
+    id: str
+    account_id: str
+    department: str
+    period_start: date
+    period_end: date
+    due_on: date
+    status: str
+    reviewer: str | None
+    checklist: list[dict[str, Any]]
+    sample: list[str]
+    completed_at: datetime | None
+
+
+class StartReviewIn(InputModel):
+    reviewer: str | None = Field(default=None, max_length=100)
+    sample_size: int = Field(default=10, ge=1, le=50)
+
+
+class ReviewFindingIn(InputModel):
+    post_id: str = Field(max_length=36)
+    item_key: str = Field(max_length=64)
+    result: Literal["pass", "fail", "not_applicable"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewFindingOut(OutputModel):
+    id: str
+    review_id: str
+    post_id: str
+    item_key: str
+    element: str
+    result: str
+    note: str | None
+    case_id: str | None
+    created_at: datetime

@@ -30,3 +30,7 @@ class CaseSettings(ServiceSettings):
     acknowledgement_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     relay_enabled: bool = True
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    monitoring_cadence_days: int = Field(default=90, ge=7, le=366, description="Default review cycle (quarterly).")
+    monitoring_cadence_by_department: dict[str, int] = Field(default_factory=dict)
+    monitoring_grace_days: int = Field(default=14, ge=0, le=90,
+                                       description="A review is due this many days after its period ends.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import JSON, Column, Field, SQLModel
 
@@ -136,3 +137,69 @@ class AuditHead(Base, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str = Field(max_length=64)
+
+
+# --- monitoring and review (R-24-89 §1.A.5) ----------------------------------------------
+
+
+class MonitoredAccount(Base, table=True):
+    """An official account as last read from policy_api's registry."""
+
+    __tablename__ = "monitored_accounts"
+
+    account_id: str = Field(primary_key=True, max_length=64)
+    department: str = Field(max_length=120, index=True)
+    platform: str = Field(max_length=20)
+    handle: str = Field(max_length=200)
+    status: str = Field(max_length=20, index=True)
+    cadence_days: int | None = Field(default=None, description="Per-account override of the review cadence.")
+    first_seen_at: datetime
+    updated_at: datetime
+
+
+class Review(Base, table=True):
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("account_id", "period_start", name="uq_reviews_account_period"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    account_id: str = Field(foreign_key="monitored_accounts.account_id", index=True, max_length=64)
+    department: str = Field(max_length=120, index=True)
+    period_start: date
+    period_end: date
+    due_on: date = Field(index=True)
+    status: str = Field(max_length=20, index=True)
+    reviewer: str | None = Field(default=None, max_length=100)
+    checklist: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sample: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    completed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MonitoredPost(Base, table=True):
+    __tablename__ = "monitored_posts"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    url: str = Field(max_length=2000)
+    url_key: str = Field(max_length=64, unique=True, description="incident_key of the normalised URL")
+    account_id: str = Field(foreign_key="monitored_accounts.account_id", index=True, max_length=64)
+    posted_at: datetime = Field(index=True)
+    text: str = Field(max_length=10000)
+    thread: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str = Field(max_length=20)
+    imported_at: datetime
+
+
+class ReviewFinding(Base, table=True):
+    __tablename__ = "review_findings"
+    __table_args__ = (UniqueConstraint("review_id", "post_id", "item_key", name="uq_review_findings_item"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    review_id: str = Field(foreign_key="reviews.id", index=True, max_length=36)
+    post_id: str = Field(foreign_key="monitored_posts.id", max_length=36)
+    item_key: str = Field(max_length=64)
+    element: str = Field(max_length=64, index=True)
+    result: str = Field(max_length=20)
+    note: str | None = Field(default=None, max_length=2000)
+    case_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
-from services.case_api.routers import cases, intake, oversight, public, restorative
+from services.case_api.routers import cases, intake, monitoring, oversight, public, restorative
 
-ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router, restorative.router, oversight.router]
+ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router, restorative.router, oversight.router,
+                           monitoring.router]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.case_api.deps import SettingsDep
-from services.case_api.domain import metrics
+from services.case_api.domain import metrics, monitoring
 from shared.api import ClockDep, SessionDep, problem_responses
 from shared.schemas.metrics import PublicMetrics
 
@@ -17,4 +17,6 @@ router = APIRouter(prefix="/v1/public", tags=["public"])
             responses=problem_responses())
 def public_metrics(session: SessionDep, clock: ClockDep, settings: SettingsDep) -> PublicMetrics:
     figures = metrics.compute(session, now=clock.now())
-    return metrics.public(figures, settings.suppression_threshold)
+    out = metrics.public(figures, settings.suppression_threshold)
+    out.monitoring_coverage = monitoring.coverage(session, today=clock.now().date())
+    return out

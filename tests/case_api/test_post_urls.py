@@ -1,0 +1,33 @@
+"""case_api's post URL normalisation must agree with feedback_api's (one post, one case)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from services.case_api.domain import post_urls
+
+URLS = [
+    "https://www.facebook.com/abqpolice/posts/111?fbclid=abc",
+    "http://m.facebook.com/abqpolice/posts/111/",
+    "https://twitter.com/cabq/status/123?s=20&t=xyz",
+    "https://youtu.be/dQw4w9WgXcQ",
+    "https://www.youtube.com/watch?v=dQw4w9WgXcQ&feature=share",
+    "instagram.com/p/abc/?igshid=1",
+]
+
+
+def test_variants_of_one_post_share_a_key():
+    assert post_urls.incident_key(URLS[0]) == post_urls.incident_key(URLS[1])
+    assert post_urls.incident_key(URLS[3]) == post_urls.incident_key(URLS[4])
+    assert post_urls.normalise_post_url(URLS[2]) == "https://x.com/cabq/status/123"
+
+
+def test_same_keys_as_feedback_api():
+    try:
+        theirs = importlib.import_module("services.feedback_api.domain.incidents")
+    except ModuleNotFoundError:
+        pytest.skip("feedback_api's incidents module is not in this checkout yet")
+    for url in URLS:
+        assert post_urls.incident_key(url) == theirs.incident_key(url)
