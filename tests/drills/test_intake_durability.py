@@ -11,7 +11,9 @@ import signal
 import time
 
 import pytest
+from sqlalchemy import text
 
+from shared.db import make_engine
 from tests.drills.support import FAST_FEEDBACK, NO_LIMITS, require, scalar, submit_reports, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -19,16 +21,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 NEEDS = (("feedback_api", "POST", "/v1/reports"), ("case_api", "POST", "/v1/intake/reports"))
 FEEDBACK_ENV = {**FAST_FEEDBACK, **NO_LIMITS}
 REPORTS = "SELECT count(*) FROM submissions WHERE kind = 'violation_report'"
-REPORT_OUTBOX = "SELECT count(*) FROM outbox WHERE topic = :topic"
-UNDELIVERED = "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
+UNDELIVERED = "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND NOT dead"
 DEAD = "SELECT count(*) FROM outbox WHERE dead"
 
 
-def report_topic(feedback_db: str) -> str:
-    """The topic feedback_api files reports under (read from the code, not guessed)."""
-    from services.feedback_api.domain import submissions
-
-    return str(submissions.TOPIC_REPORT)
+def ids(database_url: str, sql: str) -> set[str]:
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return {str(r[0]) for r in conn.execute(text(sql))}
+    finally:
+        engine.dispose()
 
 
 def case_counts(case_db: str) -> tuple[int, int, int]:
@@ -39,22 +42,23 @@ def case_counts(case_db: str) -> tuple[int, int, int]:
 
 
 def assert_consistent(feedback_db: str, case_db: str, *, accepted_refs: set[str], timeout: float = 60) -> int:
-    """Every accepted report is stored with its one outbox message, the outbox drains, and
-    case_api holds exactly one case link per report."""
-    topic = report_topic(feedback_db)
-    reports = int(scalar(feedback_db, REPORTS))
-    assert int(scalar(feedback_db, REPORT_OUTBOX, topic=topic)) == reports, "a report without its outbox row"
-    for ref in accepted_refs:
-        assert scalar(feedback_db, "SELECT count(*) FROM submissions WHERE reference = :r", r=ref) == 1, ref
+    """Every accepted report is stored; the outbox drains with nothing parked as dead (feedback_api
+    purges delivered rows); case_api then holds exactly one case link per stored report, and
+    no link to a report feedback_api does not have (nothing half-written on either side)."""
+    stored_refs = ids(feedback_db, "SELECT reference FROM submissions WHERE kind = 'violation_report'")
+    missing = accepted_refs - stored_refs
+    assert not missing, f"{len(missing)} acknowledged reports are not in the database, e.g. {sorted(missing)[:3]}"
     assert wait_for(lambda: int(scalar(feedback_db, UNDELIVERED)) == 0, timeout, 0.5), (
         f"outbox not drained: {scalar(feedback_db, UNDELIVERED)} undelivered")
     assert int(scalar(feedback_db, DEAD)) == 0
+    reports = ids(feedback_db, "SELECT id FROM submissions WHERE kind = 'violation_report'")
+    linked = ids(case_db, "SELECT report_id FROM case_reports")
+    assert linked == reports, (f"{len(reports - linked)} reports never reached case_api; "
+                               f"{len(linked - reports)} case links to unknown reports")
     cases, links, distinct = case_counts(case_db)
-    assert links == distinct == reports, (cases, links, distinct, reports)
-    assert cases == reports  # every drill report names a different post: one case each
-    refs_in_cases = int(scalar(case_db, "SELECT count(DISTINCT reference) FROM case_reports"))
-    assert refs_in_cases == reports
-    return reports
+    assert links == distinct == len(reports), (cases, links, distinct, len(reports))
+    assert cases == len(reports)  # every drill report names a different post: one case each
+    return len(reports)
 
 
 def test_1000_reports_while_case_api_is_down(procs):
@@ -117,7 +121,9 @@ def test_sigterm_under_load_finishes_in_flight(procs):
     require(*NEEDS)
     feedback, outcomes = _burst_with_signal(procs, signal.SIGTERM, n=600, after=150, tag="term")
     code = feedback.wait(20)
-    assert code == 0, f"graceful shutdown exit code {code}"
+    # uvicorn re-raises the captured SIGTERM after its graceful shutdown, hence -15 and not 0
+    assert code in (0, -signal.SIGTERM), f"graceful shutdown exit code {code}"
+    assert "Finished server process" in feedback.log(), feedback.log()[-2000:]
     statuses = [o.status for o in outcomes]
     assert 500 not in statuses and not any(s and s >= 500 and s != 503 for s in statuses)
     accepted = {o.reference for o in outcomes if o.status in (200, 201) and o.reference}
