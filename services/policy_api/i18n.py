@@ -251,6 +251,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
 }
 
+PLATFORMS = {
+    "facebook": "Facebook", "instagram": "Instagram", "x": "X", "threads": "Threads", "bluesky": "Bluesky",
+    "tiktok": "TikTok", "youtube": "YouTube", "linkedin": "LinkedIn", "nextdoor": "Nextdoor", "other": "Other",
+}
+
 TITLES = {"es": "Políticas de redes sociales y cuentas oficiales"}
 
 
