@@ -12,22 +12,22 @@ from services.feedback_api.settings import FeedbackSettings
 from shared.ratelimit import RateLimiter
 
 
-def _intake(request: Request) -> IntakeContext:
+async def _intake(request: Request) -> IntakeContext:
     ctx: IntakeContext = request.app.state.intake
     return ctx
 
 
-def _settings(request: Request) -> FeedbackSettings:
+async def _settings(request: Request) -> FeedbackSettings:
     settings: FeedbackSettings = request.app.state.settings
     return settings
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.ratelimiter
     return limiter
 
 
-def _relay(request: Request) -> FeedbackRelay:
+async def _relay(request: Request) -> FeedbackRelay:
     relay: FeedbackRelay = request.app.state.relay
     return relay
 

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/public", tags=["public"])
 
 
 @router.get("/options", operation_id="public_options", summary="Categories, platforms and input limits")
-def options(settings: SettingsDep) -> OptionsOut:
+async def options(settings: SettingsDep) -> OptionsOut:
     return OptionsOut(
         categories=[CategoryOut(key=c) for c in ViolationCategory],
         platforms=list(Platform),
