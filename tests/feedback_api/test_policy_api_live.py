@@ -48,3 +48,33 @@ async def test_accounts_are_proxied_verified_and_cached(fb_app, make_app, live, 
     assert r.status_code == 200 and [a["id"] for a in r.json()] == [account_id]
     r = await c.post("/v1/reports", json=report_body(account_id="acct-while-down", account_text=None))
     assert r.status_code == 201
+
+
+async def test_feedback_on_a_published_policy_is_verified(fb_app, make_app, live, client, dev_key, databases):
+    from services.devkit import DemoContext
+    from services.policy_api import demo as policy_demo
+    from shared.auth import issue_dev_token
+    from shared.settings import AuthSettings
+
+    policy = live(make_app("policy_api"))
+    auth = AuthSettings(dev_key_file=dev_key)
+
+    def sign(*, roles, department=None, subject="demo-loader"):
+        return issue_dev_token(auth, "dev", subject=subject, roles=roles, department=department)
+
+    policy_demo.load(DemoContext(urls={"policy_api": policy.url}, token=sign))  # publishes real policies
+    c = client(fb_app(policy_api_url=policy.url))
+    r = await c.get("/v1/public/policies")
+    assert r.status_code == 200
+    published = [p for p in r.json() if p["current_version"] and p["sections"]]
+    assert published, r.json()
+    target = published[0]
+    section = target["sections"][0]
+    assert section["id"] and section["heading"]
+    feedback = {"policy_id": target["id"], "version_id": target["current_version"]["id"],
+                "section_id": section["id"], "text": "Clear, thank you.", "rating": 5}
+    assert (await c.post("/v1/feedback", json=feedback)).status_code == 201
+    with Session(databases["feedback_api"].engine) as s:
+        assert s.execute(select(Submission.reference_check)).scalar_one() == "verified"
+    r = await c.post("/v1/feedback", json={**feedback, "section_id": "no-such-section"})
+    assert r.status_code == 422
