@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlalchemy.orm import registry
 from sqlmodel import JSON, Column, Field, SQLModel
 
@@ -101,7 +101,15 @@ class Policy(Base, table=True):
 
 class PolicyVersion(Base, table=True):
     __tablename__ = "policy_versions"
-    __table_args__ = (UniqueConstraint("policy_id", "number", name="uq_policy_versions_number"),)
+    __table_args__ = (
+        UniqueConstraint("policy_id", "number", name="uq_policy_versions_number"),
+        # The database itself guarantees one published and one open version per policy.
+        Index("uq_policy_versions_one_published", "policy_id", unique=True,
+              sqlite_where=text("state = 'published'"), postgresql_where=text("state = 'published'")),
+        Index("uq_policy_versions_one_open", "policy_id", unique=True,
+              sqlite_where=text("state IN ('draft', 'in_review', 'approved')"),
+              postgresql_where=text("state IN ('draft', 'in_review', 'approved')")),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
     policy_id: str = Field(foreign_key="policies.id", max_length=64, index=True)

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog, completeness, diff, elements, markdown, review_schedule
-from services.policy_api.domain.context import WriteContext
+from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion, Section
 from services.policy_api.domain.state_machine import (
     OPEN_STATES,
@@ -28,6 +28,7 @@ from shared.errors import Conflict, DomainError, NotFound, ValidationFailed, fie
 KINDS = ("social_media_policy", "administrative_instruction", "department_guideline", "other")
 POLICY_FIELDS = ("kind", "identifier", "title", "department", "review_interval_months", "binds_account_holders")
 _PUBLIC = [s.value for s in PUBLIC_STATES]
+
 
 
 class TwoPersonRule(DomainError):
@@ -136,7 +137,7 @@ def create_policy(session: Session, ctx: WriteContext, data: dict[str, Any]) -> 
     values.setdefault("binds_account_holders", data["kind"] == completeness.CHECKED_KIND)
     policy = Policy(**values, created_by=ctx.actor, created_at=ctx.now, updated_at=ctx.now)
     session.add(policy)
-    session.flush()
+    flush_or_conflict(session, f"A policy with identifier {data['identifier']!r} already exists.")
     changelog.record(session, actor=ctx.actor, action="policy.created", entity_type="policy", entity_id=policy.id,
                      at=ctx.now, after=changelog.snapshot(policy), request_id=ctx.request_id)
     return policy
@@ -233,7 +234,7 @@ def create_version(session: Session, ctx: WriteContext, policy_id: str, data: di
         author_id=ctx.actor, contributors=[ctx.actor], created_at=ctx.now, updated_at=ctx.now,
     )
     session.add(version)
-    session.flush()
+    flush_or_conflict(session, "Another version of this policy was started at the same time.")
     taken: set[str] = set()
     if items is None and last is not None:
         # A new draft starts from the latest version's text; its sections keep their keys.
@@ -421,6 +422,7 @@ def transition(
             previous.ended_on = effective
             previous.updated_at = ctx.now
             session.add(previous)
+            session.flush()  # before the new version becomes published: one published version per policy
             changelog.record(session, actor=ctx.actor, action="version.superseded", entity_type="policy_version",
                              entity_id=previous.id, at=ctx.now, before=prev_before,
                              after=changelog.snapshot(previous), request_id=ctx.request_id)
@@ -435,7 +437,7 @@ def transition(
     version.state = target.value
     version.updated_at = ctx.now
     session.add(version)
-    session.flush()
+    flush_or_conflict(session, "Another change to this policy's versions happened at the same time; retry.")
     after = changelog.snapshot(version) | ({"note": note} if note else {})
     changelog.record(session, actor=ctx.actor, action=f"version.{action}", entity_type="policy_version",
                      entity_id=version.id, at=ctx.now, before=before, after=after, request_id=ctx.request_id)

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog
-from services.policy_api.domain.context import WriteContext
+from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Account, PostingPrivilege, PrivilegeEvent
 from shared.errors import Conflict, NotFound
 
@@ -58,7 +58,7 @@ def create_account(session: Session, ctx: WriteContext, data: dict[str, Any]) ->
     values: dict[str, Any] = {k: data[k] for k in ACCOUNT_FIELDS if k in data}
     account = Account(**values, created_at=ctx.now, updated_at=ctx.now)
     session.add(account)
-    session.flush()
+    flush_or_conflict(session, f"An account {data['handle']!r} on {data['platform']} is already registered.")
     changelog.record(session, actor=ctx.actor, action="account.created", entity_type="account",
                      entity_id=account.id, at=ctx.now, after=changelog.snapshot(account), request_id=ctx.request_id)
     return account
@@ -96,6 +96,8 @@ def set_privilege(
     """Grant (``active=True``) or revoke a posting privilege. Returns the privilege and whether it
     changed; an unchanged request records nothing (idempotent by nature)."""
     account = get_account(session, account_id)
+    if active and account.status == "retired":
+        raise Conflict("Posting privileges cannot be granted on a retired account.")
     privilege = session.get(PostingPrivilege, (account.id, employee_id))
     current = bool(privilege and privilege.active)
     if current == active:
@@ -113,7 +115,7 @@ def set_privilege(
     action = "granted" if active else "revoked"
     session.add(PrivilegeEvent(account_id=account.id, employee_id=employee_id, action=action, reason=reason,
                                case_reference=case_reference, actor=ctx.actor, at=ctx.now))
-    session.flush()
+    flush_or_conflict(session, "The privilege was changed by a concurrent request; retry.")
     after = changelog.snapshot(privilege) | {"reason": reason, "case_reference": case_reference}
     changelog.record(session, actor=ctx.actor, action=f"privilege.{action}", entity_type="account",
                      entity_id=account.id, at=ctx.now, before=before, after=after, request_id=ctx.request_id)

@@ -1,0 +1,81 @@
+"""Guarantees the database keeps by itself, the append-only change log, and the 413/422 edges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from services.policy_api.domain.changelog import AppendOnlyViolation
+from services.policy_api.domain.models import ChangeLogEntry, PolicyVersion
+from tests.policy_api.helpers import create_draft, create_policy, published_policy
+from tests.policy_api.test_registry import create_account
+
+NOW = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def _version(policy_id: str, number: int, state: str) -> PolicyVersion:
+    return PolicyVersion(policy_id=policy_id, number=number, label=str(number), state=state, author_id="x",
+                         contributors=["x"], created_at=NOW, updated_at=NOW)
+
+
+async def test_one_open_and_one_published_version_per_policy(api, token, databases):
+    policy, _ = await published_policy(api, token)
+    await create_draft(api, token, policy["id"])
+    engine = databases["policy_api"].engine
+    for number, state in ((10, "draft"), (11, "published")):
+        with Session(engine) as session:
+            session.add(_version(policy["id"], number, state))
+            with pytest.raises(IntegrityError):
+                session.commit()
+
+
+async def test_change_log_is_append_only(api, token, databases):
+    await create_policy(api, token)
+    with Session(databases["policy_api"].engine) as session:
+        entry = session.exec(select(ChangeLogEntry)).first()
+        entry.actor = "someone else"
+        session.add(entry)
+        with pytest.raises(AppendOnlyViolation):
+            session.flush()
+        session.rollback()
+        entry = session.exec(select(ChangeLogEntry)).first()
+        session.delete(entry)
+        with pytest.raises(AppendOnlyViolation):
+            session.flush()
+
+
+async def test_oversized_body_is_413(api, token):
+    policy = await create_policy(api, token)
+    huge = [{"heading": f"S{i}", "body_markdown": "x" * 90_000} for i in range(15)]
+    r = await api.post(f"/v1/policies/{policy['id']}/versions", json={"sections": huge},
+                       headers=token("policy_editor"))
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_validation_422_has_field_paths(api, token):
+    r = await api.post("/v1/policies", json={"kind": "memo", "identifier": "", "title": "T", "department": "D",
+                                             "surprise": 1}, headers=token("policy_editor"))
+    assert r.status_code == 422
+    locs = {tuple(e["loc"]) for e in r.json()["errors"]}
+    assert {("body", "kind"), ("body", "identifier"), ("body", "surprise")} <= locs
+    r = await api.get("/v1/acknowledgements/check", params={"employee_id": "e", "on": "not-a-date"},
+                      headers=token("admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "on"]
+
+
+async def test_duplicate_identifier_is_409(api, token):
+    await create_policy(api, token)
+    r = await api.post("/v1/policies", json={"kind": "other", "identifier": "smp-1", "title": "T",
+                                             "department": "D"}, headers=token("policy_editor"))
+    assert r.status_code == 409
+
+
+async def test_no_grants_on_a_retired_account(api, staff):
+    acct = await create_account(api, staff, status="retired")
+    r = await api.post(f"/v1/accounts/{acct['id']}/privileges/grant", json={"employee_id": "e", "reason": "r"},
+                       headers=staff("records_manager"))
+    assert r.status_code == 409
