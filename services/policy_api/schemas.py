@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, HttpUrl
 
 from shared.schemas.base import InputModel, OutputModel
+from shared.schemas.page import Page
 from shared.schemas.registry import AccountStatus, Platform
 
 ElementKey = str
@@ -323,8 +324,8 @@ class MissingAcknowledgements(OutputModel):
     policy_id: str
     version_id: str
     version_label: str
-    bound: int
-    missing: list[BoundEmployeeOut]
+    bound: int = Field(description="How many staff the policy binds.")
+    missing: Page[BoundEmployeeOut] = Field(description="Bound staff without an acknowledgement, by employee id.")
 
 
 class BindingIn(InputModel):

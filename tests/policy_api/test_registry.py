@@ -93,9 +93,9 @@ async def test_privilege_grant_revoke_history(api, staff, token, clock):
     assert [(e["action"], e["actor"], e["case_reference"]) for e in events] == [
         ("granted", "rm-1", None), ("revoked", "service:case_api", "C-1234-ABCD")]
     r = await api.get(url, headers=staff("records_manager"))
-    assert r.json() == []
+    assert r.json()["items"] == []
     r = await api.get(url, params={"include_inactive": True}, headers=staff("records_manager"))
-    assert [p["active"] for p in r.json()] == [False]
+    assert [p["active"] for p in r.json()["items"]] == [False]
     # The public view never names privilege holders.
     r = await api.get(f"/v1/accounts/{acct['id']}")
     assert "emp-1001" not in r.text

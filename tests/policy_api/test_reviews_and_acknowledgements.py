@@ -68,7 +68,7 @@ async def test_acknowledgements_and_missing_list(api, token, staff):
     missing_url = f"/v1/policies/{policy['id']}/acknowledgements/missing"
     r = await api.get(missing_url, headers=staff("records_manager"))
     assert r.json()["bound"] == 3
-    assert [m["employee_id"] for m in r.json()["missing"]] == ["emp-1001", "emp-1002", "emp-2000"]
+    assert [m["employee_id"] for m in r.json()["missing"]["items"]] == ["emp-1001", "emp-1002", "emp-2000"]
     ack_url = f"/v1/policies/{policy['id']}/versions/{version['id']}/acknowledgements"
     r = await api.post(ack_url, headers=token("pio", subject="emp-1001"))
     assert r.status_code == 201 and r.json()["employee_id"] == "emp-1001"
@@ -80,13 +80,15 @@ async def test_acknowledgements_and_missing_list(api, token, staff):
     r = await api.post(ack_url, json={"employee_id": "emp-2000"}, headers=staff("records_manager"))
     assert r.status_code == 201
     r = await api.get(missing_url, headers=staff("policy_editor"))
-    assert [m["employee_id"] for m in r.json()["missing"]] == ["emp-1002"]
-    assert r.json()["missing"][0]["via_privilege"] is True
+    assert [m["employee_id"] for m in r.json()["missing"]["items"]] == ["emp-1002"]
+    assert r.json()["missing"]["items"][0]["via_privilege"] is True
     # A revoked privilege unbinds.
     await api.post(f"/v1/accounts/{account['id']}/privileges/revoke",
                    json={"employee_id": "emp-1002", "reason": "left"}, headers=staff("records_manager"))
     r = await api.get(missing_url, headers=staff("policy_editor"))
-    assert r.json()["missing"] == []
+    assert r.json()["missing"]["items"] == [] and r.json()["missing"]["total"] == 0
+    r = await api.get(f"/v1/policies/{policy['id']}/bound", params={"limit": 1}, headers=staff("policy_editor"))
+    assert r.json()["total"] == 2 and len(r.json()["items"]) == 1 and r.json()["next_offset"] == 1
     r = await api.get(ack_url, headers=staff("policy_editor"))
     assert r.json()["total"] == 2
     assert (await api.get(missing_url)).status_code == 401

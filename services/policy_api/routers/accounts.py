@@ -79,12 +79,14 @@ def update_account(request: Request, account_id: str, body: AccountUpdate, sessi
 
 
 @router.get("/v1/accounts/{account_id}/privileges", operation_id="list_privileges",
-            response_model=list[PrivilegeOut], responses=problem_responses(401, 403, 404),
+            response_model=Page[PrivilegeOut], responses=problem_responses(401, 403, 404),
             summary="Who holds posting privileges on the account (records staff)")
 def list_privileges(account_id: str, session: SessionDep, include_inactive: bool = False,
-                    principal: Principal = Depends(require_roles(*RECORDS, Role.svc_case))) -> list[PrivilegeOut]:
+                    limit: LimitQ = 100, offset: OffsetQ = 0,
+                    principal: Principal = Depends(require_roles(*RECORDS, Role.svc_case))) -> Page[PrivilegeOut]:
     rows = registry.privileges(session, account_id, include_inactive=include_inactive)
-    return [PrivilegeOut.model_validate(r) for r in rows]
+    return Page[PrivilegeOut].build([PrivilegeOut.model_validate(r) for r in rows[offset:offset + limit]],
+                                    total=len(rows), limit=limit, offset=offset)
 
 
 @router.get("/v1/accounts/{account_id}/privileges/history", operation_id="privilege_history",

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.policy_api.domain import acknowledgements as acks
+from services.policy_api.domain.policies import get_policy
 from services.policy_api.routers._common import DEFAULT_LIMIT, RECORDS, STAFF, LimitQ, OffsetQ, write_ctx
 from services.policy_api.schemas import (
     AcknowledgementIn,
@@ -72,27 +73,29 @@ def list_acknowledgements(policy_id: str, version_id: str, session: SessionDep, 
 @router.get("/v1/policies/{policy_id}/acknowledgements/missing", operation_id="missing_acknowledgements",
             response_model=MissingAcknowledgements, responses=problem_responses(401, 403, 404, 409),
             summary="Staff bound by the policy who have not acknowledged its current version (staff)")
-def missing_acknowledgements(policy_id: str, session: SessionDep,
+def missing_acknowledgements(policy_id: str, session: SessionDep, limit: LimitQ = 100, offset: OffsetQ = 0,
                              principal: Principal = Depends(require_roles(*STAFF))) -> MissingAcknowledgements:
     policy, version, missing = acks.missing(session, policy_id)
     bound = acks.bound_staff(session, policy)
     return MissingAcknowledgements(
         policy_id=policy.id, version_id=version.id, version_label=version.label, bound=len(bound),
-        missing=[BoundEmployeeOut(employee_id=m.employee_id, via_binding=m.via_binding,
-                                  via_privilege=m.via_privilege) for m in missing],
+        missing=_page(missing, limit=limit, offset=offset),
     )
 
 
-@router.get("/v1/policies/{policy_id}/bound", operation_id="list_bound_staff",
-            response_model=list[BoundEmployeeOut], responses=problem_responses(401, 403, 404),
-            summary="Everyone bound by the policy, and why (staff)")
-def list_bound(policy_id: str, session: SessionDep,
-               principal: Principal = Depends(require_roles(*STAFF))) -> list[BoundEmployeeOut]:
-    from services.policy_api.domain.policies import get_policy
+def _page(rows: list[acks.BoundEmployee], *, limit: int, offset: int) -> Page[BoundEmployeeOut]:
+    items = [BoundEmployeeOut(employee_id=b.employee_id, via_binding=b.via_binding, via_privilege=b.via_privilege)
+             for b in rows[offset:offset + limit]]
+    return Page[BoundEmployeeOut].build(items, total=len(rows), limit=limit, offset=offset)
 
+
+@router.get("/v1/policies/{policy_id}/bound", operation_id="list_bound_staff",
+            response_model=Page[BoundEmployeeOut], responses=problem_responses(401, 403, 404),
+            summary="Everyone bound by the policy, and why (staff)")
+def list_bound(policy_id: str, session: SessionDep, limit: LimitQ = 100, offset: OffsetQ = 0,
+               principal: Principal = Depends(require_roles(*STAFF))) -> Page[BoundEmployeeOut]:
     policy = get_policy(session, policy_id, public=False)
-    return [BoundEmployeeOut(employee_id=b.employee_id, via_binding=b.via_binding, via_privilege=b.via_privilege)
-            for b in acks.bound_staff(session, policy)]
+    return _page(acks.bound_staff(session, policy), limit=limit, offset=offset)
 
 
 @router.post("/v1/policies/{policy_id}/bindings", operation_id="bind_employee", response_model=BindingOut,
