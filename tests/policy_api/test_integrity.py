@@ -79,3 +79,15 @@ async def test_no_grants_on_a_retired_account(api, staff):
     r = await api.post(f"/v1/accounts/{acct['id']}/privileges/grant", json={"employee_id": "e", "reason": "r"},
                        headers=staff("records_manager"))
     assert r.status_code == 409
+
+
+async def test_nul_characters_are_4xx_never_5xx(api, token):
+    for path in ("/v1/policies/abc%00def", "/v1/accounts/abc%00def", "/transparency/policies/a%00b"):
+        r = await api.get(path)
+        assert r.status_code in (404, 422), (path, r.status_code)
+    r = await api.get("/v1/accounts", params={"department": "\x00"})
+    assert r.status_code in (200, 422)
+    r = await api.post("/v1/policies", json={"kind": "other", "identifier": "A\x00", "title": "T", "department": "D"},
+                       headers=token("policy_editor"))
+    assert r.status_code in (201, 422)
+    assert r.headers["content-type"].startswith("application/json" if r.status_code == 201 else "application/problem")
