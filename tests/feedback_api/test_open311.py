@@ -115,3 +115,9 @@ async def test_open311_filing_is_rate_limited(fb_app, client):
     assert (await c.post("/open311/v2/requests.json", data=_form())).status_code == 200
     r = await c.post("/open311/v2/requests.json", data=_form())
     assert _is_georeport_error(r, 429) and int(r.headers["retry-after"]) >= 1
+
+
+async def test_unknown_paths_and_xml_answer_in_georeport_format(fb_app, client):
+    c = client(_app(fb_app))
+    assert _is_georeport_error(await c.get("/open311/v2/services.xml"), 400)
+    assert _is_georeport_error(await c.get("/open311/v2/nothing-here.json"), 404)

@@ -281,3 +281,11 @@ def list_requests(
             continue
         out.append(item)
     return out
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
+def not_supported(rest: str) -> JSONResponse:
+    """Anything else under the GeoReport root answers in the GeoReport error format."""
+    if rest.endswith(".xml"):
+        return GeoReportError(400, "Only the JSON format is supported: use .json").response()
+    return GeoReportError(404, "Not found").response()
