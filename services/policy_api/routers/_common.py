@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from sqlalchemy.exc import IntegrityError
 
 from services.policy_api.domain import elements
 from services.policy_api.domain.context import WriteContext
-from shared.api import OptionalPrincipalDep
 from shared.auth import Principal, Role
 from shared.db import unit_of_work
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -44,11 +44,15 @@ def ensure_catalogue(request: Request) -> None:
     state: Any = request.app.state
     if getattr(state, "catalogue_ready", False):
         return
-    with unit_of_work(state.engine) as session:
-        elements.seed_if_empty(session)
+    with unit_of_work(state.engine, write=False) as session:
+        empty = not elements.catalogue(session)
+    if empty:
+        try:
+            with unit_of_work(state.engine) as session:
+                elements.seed_if_empty(session)
+        except IntegrityError:  # a concurrent first request seeded it
+            pass
     state.catalogue_ready = True
 
 
 CatalogueReady = Depends(ensure_catalogue)
-
-__all__ = ["OptionalPrincipalDep"]
