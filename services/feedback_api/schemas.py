@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
+from services.feedback_api.domain.text import text_problem
 from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, PublicStatus, ViolationCategory
 from shared.schemas.registry import Platform
@@ -25,12 +26,27 @@ def _http_url(value: str) -> str:
     return value
 
 
+class PublicInput(InputModel):
+    """Public input: every string (also inside lists) is refused if it holds control characters or
+    lone surrogates."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                problem = text_problem(item)
+                if problem:
+                    raise ValueError(problem)
+        return value
+
+
 Link = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_http_url)]
 Email = Annotated[str, StringConstraints(max_length=254)]
 Honeypot = Annotated[str, StringConstraints(max_length=500)]
 
 
-class ReportCreate(InputModel):
+class ReportCreate(PublicInput):
     """A violation report. ``website`` is a honeypot: people leave it empty."""
 
     account_id: RefId | None = Field(default=None, description="An official account from GET /v1/public/accounts.")
@@ -46,7 +62,7 @@ class ReportCreate(InputModel):
     website: Honeypot | None = None
 
 
-class FeedbackCreate(InputModel):
+class FeedbackCreate(PublicInput):
     policy_id: RefId
     version_id: RefId
     section_id: RefId | None = None
@@ -63,11 +79,11 @@ class SubmissionReceipt(OutputModel):
     status: PublicStatus
 
 
-class ReceiptIn(InputModel):
+class ReceiptIn(PublicInput):
     receipt: str = Field(min_length=1, max_length=40)
 
 
-class ReceiptMessageIn(InputModel):
+class ReceiptMessageIn(PublicInput):
     receipt: str = Field(min_length=1, max_length=40)
     body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
 

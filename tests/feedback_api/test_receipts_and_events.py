@@ -126,3 +126,17 @@ async def test_ops_outbox_status_for_admins(fb_app, client, token):
     assert body["ratelimit_backend"] == "memory"
     assert (await c.get("/v1/ops/outbox", headers=token("investigator"))).status_code == 403
     assert (await c.get("/v1/ops/outbox")).status_code == 401
+
+
+async def test_odd_ids_in_paths_are_404_not_500(fb_app, client, token):
+    c = client(fb_app(open311_api_keys=["k"]))
+    svc = token("service:case_api", **CASE)
+    event = {"event_id": "e", "kind": "status", "status": "closed", "at": "2026-11-24T00:00:00Z"}
+    r = await c.post("/v1/internal/reports/abc%00def/events", json=event, headers={**svc, "Idempotency-Key": "e"})
+    assert r.status_code == 404
+    assert (await c.get("/v1/internal/evidence/x%00y", headers=svc)).status_code == 404
+    assert (await c.get("/v1/internal/reports/x%00y/contact", headers=svc)).status_code == 404
+    assert (await c.get("/open311/v2/requests/R%00X.json")).status_code == 404
+    assert (await c.get("/open311/v2/requests.json", params={"service_request_id": "a\x00b"})).json() == []
+    assert (await c.get("/v1/staff/feedback", params={"policy_id": "p\x00"}, headers=token("admin"))).status_code == 422
+    assert (await c.post("/v1/ops/outbox/x%00/retry", headers=token("admin"))).status_code == 404

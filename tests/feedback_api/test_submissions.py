@@ -210,3 +210,18 @@ async def test_submissions_are_rate_limited_per_client(fb_app, client):
     r = await c.post("/v1/reports", json=report_body())
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     assert r.headers["content-type"] == "application/problem+json" and r.json()["status"] == 429
+
+
+async def test_control_characters_and_lone_surrogates_are_refused(fb_app, client, databases):
+    c = client(fb_app())
+    for patch in ({"description": "before\x00after"}, {"account_text": "City\x00of"}, {"description": "esc \x1b[31m"},
+                  {"links": ["https://www.facebook.com/cabq/posts/1\x00"]}):
+        r = await c.post("/v1/reports", json=report_body(**patch))
+        assert r.status_code == 422, patch
+    raw = b'{"account_text": "x", "platform": "x", "categories": ["other"], "description": "lone \\ud800 here"}'
+    r = await c.post("/v1/reports", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    ok = await c.post("/v1/reports", json=report_body(description="tabs\tand\nnewlines \U0001f3dc are fine"))
+    assert ok.status_code == 201
+    assert (await c.post("/v1/receipts/status", json={"receipt": "\x00" * 16})).status_code == 422
+    assert _count(databases["feedback_api"].engine, Submission) == 1

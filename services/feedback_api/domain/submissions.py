@@ -18,6 +18,7 @@ from services.feedback_api.domain.evidence import CleanFile
 from services.feedback_api.domain.incidents import InvalidPostUrl, incident_key, normalise_post_url
 from services.feedback_api.domain.models import Contact, Evidence, Incident, Message, OutboxMessage, Submission
 from services.feedback_api.domain.receipts import ReceiptHasher, new_receipt, normalise_receipt
+from services.feedback_api.domain.text import is_id, text_problem
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
 from shared.ids import new_reference
 from shared.outbox import enqueue
@@ -298,7 +299,7 @@ def delete_contact(session: Session, sub: Submission) -> None:
 
 
 def get_report(session: Session, report_id: str) -> Submission:
-    sub = session.get(Submission, report_id)
+    sub = session.get(Submission, report_id) if is_id(report_id) else None
     if sub is None or sub.kind != VIOLATION:
         raise NotFound("No report with this id.")
     return sub
@@ -306,6 +307,11 @@ def get_report(session: Session, report_id: str) -> Submission:
 
 def apply_event(session: Session, sub: Submission, event: ReportEvent) -> None:
     on = event.at.date()
+    for name in ("message", "outcome_summary"):
+        value = getattr(event, name)
+        if value and text_problem(value):
+            raise ValidationFailed("The event holds characters that cannot be stored.",
+                                   errors=[field_error(["body", name], "control characters or lone surrogates")])
     if event.kind == "status":
         if event.status is None:
             raise ValidationFailed("A status event needs a status.",
@@ -333,7 +339,7 @@ def read_contact(session: Session, ctx: IntakeContext, report_id: str) -> str:
 
 
 def get_evidence(session: Session, evidence_id: str) -> Evidence:
-    ev = session.get(Evidence, evidence_id)
+    ev = session.get(Evidence, evidence_id) if is_id(evidence_id) else None
     if ev is None:
         raise NotFound("No evidence with this id.")
     return ev

@@ -22,6 +22,7 @@ from services.feedback_api.domain import open311 as o311
 from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.incidents import InvalidPostUrl, normalise_post_url
 from services.feedback_api.domain.models import Submission
+from services.feedback_api.domain.text import is_id, text_problem
 from services.feedback_api.schemas import _http_url
 from shared.api import ClockDep, SessionDep
 from shared.errors import DomainError, TooManyRequests
@@ -124,6 +125,8 @@ async def open311_form(request: Request) -> dict[str, Any]:
         if not isinstance(value, str):
             continue
         value = value[:MAX_VALUE]
+        if text_problem(value):
+            values["__error__"] = f"{key[:50]}: control characters are not allowed"
         if key.startswith("attribute[") and key.endswith("]"):
             code = key[len("attribute["):-1].removesuffix("][")
             values["attributes"].setdefault(code[:50], []).append(value)
@@ -231,6 +234,8 @@ def get_request(service_request_id: str, session: SessionDep,
 
 
 def _by_reference(session: Session, reference: str) -> Submission | None:
+    if not is_id(reference):
+        return None
     return session.execute(
         select(Submission).where(col(Submission.reference) == reference, col(Submission.kind) == svc.VIOLATION)
     ).scalar_one_or_none()
@@ -250,7 +255,7 @@ def list_requests(
     jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Any:
     if service_request_id:
-        ids = [i.strip() for i in service_request_id.split(",") if i.strip()][:MAX_IDS]
+        ids = [i.strip() for i in service_request_id.split(",") if is_id(i.strip())][:MAX_IDS]
         found = session.execute(
             select(Submission).where(col(Submission.reference).in_(ids), col(Submission.kind) == svc.VIOLATION)
         ).scalars()

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from services.feedback_api.deps import LimiterDep, RelayDep
 from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.models import OutboxMessage
-from services.feedback_api.schemas import FeedbackStaffView, OutboxDead, OutboxStatus
+from services.feedback_api.domain.text import is_id
+from services.feedback_api.schemas import ID_PATTERN, FeedbackStaffView, OutboxDead, OutboxStatus
 from shared.api import ClockDep, SessionDep, problem_responses, require_roles
 from shared.auth import Principal, Role
 from shared.errors import NotFound
@@ -43,6 +44,8 @@ def outbox_status(session: SessionDep, relay: RelayDep, limiter: LimiterDep, pri
 def outbox_retry(message_id: str, session: SessionDep, clock: ClockDep, relay: RelayDep,
                  principal: Admin) -> dict[str, str]:
     m: Any = OutboxMessage
+    if not is_id(message_id):
+        raise NotFound("No dead message with this id.")
     result = session.execute(
         update(m).where(m.id == message_id[:36], m.dead.is_(True))
         .values(dead=False, next_attempt_at=clock.now(), last_error=None)
@@ -58,7 +61,7 @@ def outbox_retry(message_id: str, session: SessionDep, clock: ClockDep, relay: R
             responses=problem_responses(401, 403))
 def staff_feedback(
     session: SessionDep, principal: PolicyStaff,
-    policy_id: Annotated[str | None, Query(max_length=64)] = None,
+    policy_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     limit: Annotated[Limit, Query()] = DEFAULT_PAGE_SIZE,
     offset: Annotated[Offset, Query()] = 0,
 ) -> Page[FeedbackStaffView]:
