@@ -7,6 +7,8 @@ from typing import Any
 
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
+#: The language policies and registry entries are written in.
+CONTENT_LANGUAGE = "en"
 
 _MONTHS = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

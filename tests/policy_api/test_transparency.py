@@ -104,6 +104,11 @@ async def test_spanish(api, token):
     assert 'data-civicsocial-widget lang="es"' in html
     assert f"/transparency/policies/{policy['id']}?lang=es" in html
     assert 'href="/transparency"' in html  # the toggle back to English
+    # Policy text is English: marked so on the Spanish page (WCAG 3.1.2).
+    assert '<span lang="en">Social Media Policy</span>' in html
+    page = (await api.get(f"/transparency/policies/{policy['id']}", params={"lang": "es"})).text
+    assert '<div class="section-body" lang="en">' in page
+    assert '<div class="section-body">' in (await api.get(f"/transparency/policies/{policy['id']}")).text
     assert (await api.get("/transparency", params={"lang": "fr"})).status_code == 422
 
 

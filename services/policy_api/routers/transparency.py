@@ -91,7 +91,9 @@ def _render(request: Request, template: str, lang: str, **ctx: Any) -> Response:
     html = _env().get_template(template).render(
         lang=lang, t=t, url=url, other_lang_url=other_lang_url(), site_title=title,
         fdate=lambda d: i18n.format_date(d, lang), feedback_url=feedback,
-        api_base=settings.public_base_url.rstrip("/"), safe=Markup, platforms=i18n.PLATFORMS, **ctx,
+        api_base=settings.public_base_url.rstrip("/"), safe=Markup, platforms=i18n.PLATFORMS,
+        # Policy text and registry entries are written in English: mark them so on other-language pages.
+        cl=Markup(' lang="{}"').format(i18n.CONTENT_LANGUAGE) if lang != i18n.CONTENT_LANGUAGE else "", **ctx,
     )
     return cached_response(
         request, html.encode(), media_type="text/html; charset=utf-8", max_age=HTML_MAX_AGE, private=False,
