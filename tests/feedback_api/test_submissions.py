@@ -225,3 +225,14 @@ async def test_control_characters_and_lone_surrogates_are_refused(fb_app, client
     assert ok.status_code == 201
     assert (await c.post("/v1/receipts/status", json={"receipt": "\x00" * 16})).status_code == 422
     assert _count(databases["feedback_api"].engine, Submission) == 1
+
+
+async def test_cors_allows_only_configured_city_origins(fb_app, client):
+    c = client(fb_app(cors_origins=["https://www.cabq.gov"]))
+    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    ok = await c.options("/v1/reports", headers={"Origin": "https://www.cabq.gov", **pre})
+    assert ok.headers.get("access-control-allow-origin") == "https://www.cabq.gov"
+    bad = await c.options("/v1/reports", headers={"Origin": "https://evil.example", **pre})
+    assert "access-control-allow-origin" not in bad.headers
+    r = await c.get("/v1/public/options", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in r.headers
