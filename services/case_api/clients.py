@@ -82,3 +82,40 @@ def policy_elements(settings: CaseSettings) -> set[str] | None:
         return None
     finally:
         client.close()
+
+
+def _feedback(settings: CaseSettings) -> ServiceClient:
+    tokens = ServiceTokenProvider(settings.auth, settings.mode, "case_api", [Role.svc_case])
+    return ServiceClient(settings.feedback_api_url, tokens=tokens, timeout=settings.http_timeout_seconds,
+                         retries=settings.http_retries)
+
+
+def reporter_contact(settings: CaseSettings, *, report_id: str) -> str | None:
+    """The reporter's email from feedback_api, or None when they gave none (or erased it)."""
+    client = _feedback(settings)
+    try:
+        resp = client.get(f"/v1/internal/reports/{report_id}/contact")
+    finally:
+        client.close()
+    if resp.status_code == 404:
+        return None
+    if resp.status_code != 200:
+        raise UpstreamFailed(f"feedback_api answered {resp.status_code} for the contact.")
+    return str(resp.json()["email"])
+
+
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
+
+
+def evidence_file(settings: CaseSettings, *, evidence_id: str) -> tuple[bytes, str] | None:
+    """An evidence file as feedback_api stored it (metadata stripped), or None if unknown there."""
+    client = _feedback(settings)
+    try:
+        resp = client.get(f"/v1/internal/evidence/{evidence_id}")
+    finally:
+        client.close()
+    if resp.status_code == 404:
+        return None
+    if resp.status_code != 200 or len(resp.content) > MAX_EVIDENCE_BYTES:
+        raise UpstreamFailed(f"feedback_api answered {resp.status_code} for the evidence file.")
+    return resp.content, resp.headers.get("content-type", "application/octet-stream")

@@ -28,7 +28,9 @@ async def _registry(c_policy, token) -> str:
 async def _privileges(c_policy, token, account_id):
     r = await c_policy.get(f"/v1/accounts/{account_id}/privileges", params={"include_inactive": True},
                            headers=token("admin"))
-    return {p["employee_id"]: p["active"] for p in r.json()}
+    body = r.json()
+    rows = body["items"] if isinstance(body, dict) else body  # a Page since policy_api be2c2ba
+    return {p["employee_id"]: p["active"] for p in rows}
 
 
 async def _revoke(c, token, case, account_id):

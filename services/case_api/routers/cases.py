@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 
-from services.case_api.clients import acknowledgement_for
+from services.case_api.clients import acknowledgement_for, evidence_file, reporter_contact
 from services.case_api.deps import MatrixDep, SettingsDep, SlaDep
 from services.case_api.domain import access, audit, cases
 from services.case_api.domain.models import Case
@@ -31,6 +32,7 @@ from services.case_api.schemas import (
 from shared.api import ClockDep, SessionDep, problem_responses, require_roles
 from shared.auth import Principal, Role
 from shared.db import unit_of_work
+from shared.errors import NotFound
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.timeutil import Clock
 
@@ -57,11 +59,15 @@ def _out(session: Any, case: Case, principal: Principal, request: Request, clock
         rec.pop("policy", None)
         out.recommendation = rec
     if visible and case.employee_id and request.method == "GET":
-        # A confidential read: audited in its own transaction (GETs run on a read-only unit of work).
-        with unit_of_work(request.app.state.engine) as s:
-            audit.append(s, actor=principal.subject, action="case.confidential_read", case_id=case.id,
-                         detail={"fields": ["employee_id"]}, now=clock.now())
+        _audit_read(request, principal, clock, case.id, "case.confidential_read", {"fields": ["employee_id"]})
     return out
+
+
+def _audit_read(request: Request, principal: Principal, clock: Clock, case_id: str, action: str,
+                detail: dict[str, Any]) -> None:
+    """A confidential read, audited in its own transaction (GETs run on a read-only unit of work)."""
+    with unit_of_work(request.app.state.engine) as s:
+        audit.append(s, actor=principal.subject, action=action, case_id=case_id, detail=detail, now=clock.now())
 
 
 def _visible_case(session: Any, case_id: str, principal: Principal) -> Case:
@@ -233,3 +239,40 @@ def list_messages(case_id: CaseId, session: SessionDep, principal: Staff, limit:
     case = cases.get_case(session, case_id, principal)
     return [MessageOut.model_validate(m, from_attributes=True)
             for m in cases.messages(session, case=case, limit=limit, offset=offset)]
+
+
+@router.get("/{case_id}/reports/{report_id}/contact", operation_id="reporter_contact",
+            summary="The reporter's email, if they gave one (investigator/admin; every read is audited)",
+            responses=problem_responses(401, 403, 404, 502))
+def contact(case_id: CaseId, report_id: Annotated[str, Path(max_length=64)], session: SessionDep,
+            request: Request, clock: ClockDep, settings: SettingsDep,
+            principal: Annotated[Principal, Depends(require_roles(Role.investigator, Role.admin))]) -> dict[str, str]:
+    case = cases.get_case(session, case_id, principal)
+    if report_id not in {r.report_id for r in cases.reports(session, case=case)}:
+        raise NotFound("No such report on this case.")
+    email = reporter_contact(settings, report_id=report_id)
+    _audit_read(request, principal, clock, case.id, "case.contact_read", {"report_id": report_id,
+                                                                          "found": email is not None})
+    if email is None:
+        raise NotFound("The reporter gave no contact, or has erased it.")
+    return {"email": email}
+
+
+@router.get("/{case_id}/evidence/{evidence_id}", operation_id="case_evidence",
+            summary="An evidence file of this case, from feedback_api (metadata stripped; every read is audited)",
+            responses={200: {"content": {"application/octet-stream": {}}}, **problem_responses(401, 403, 404, 502)})
+def evidence(case_id: CaseId, evidence_id: Annotated[str, Path(max_length=64)], session: SessionDep,
+             request: Request, clock: ClockDep, settings: SettingsDep, principal: Staff) -> Response:
+    case = cases.get_case(session, case_id, principal)
+    if evidence_id not in {str(e.get("id")) for e in case.evidence}:
+        raise NotFound("No such evidence on this case.")
+    found = evidence_file(settings, evidence_id=evidence_id)
+    _audit_read(request, principal, clock, case.id, "case.evidence_read", {"evidence_id": evidence_id,
+                                                                           "found": found is not None})
+    if found is None:
+        raise NotFound("The evidence file is no longer held.")
+    content, media_type = found
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="evidence-{evidence_id}"',
+        "Content-Security-Policy": "default-src 'none'; sandbox", "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store"})
