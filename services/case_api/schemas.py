@@ -49,8 +49,9 @@ class EmployeeIn(InputModel):
 
 class FindingIn(InputModel):
     finding: Finding
-    severity: int | None = Field(default=None, ge=1, le=4)
-    summary: str | None = Field(default=None, max_length=2000)
+    severity: int | None = Field(default=None, ge=1, le=4, description="1 minor .. 4 severe (GET /v1/ladder)")
+    summary: str | None = Field(default=None, max_length=2000,
+                                description="Public outcome summary: what the reporter sees when the case closes.")
 
 
 class DecisionIn(InputModel):

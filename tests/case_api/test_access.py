@@ -83,3 +83,16 @@ async def test_staff_endpoints_need_a_staff_token(make_app, client, token):
     assert (await c.get("/v1/cases")).status_code == 401
     assert (await c.get("/v1/cases", headers=token("service:feedback_api"))).status_code == 403
     assert (await c.get("/v1/cases", headers=token("policy_editor"))).status_code == 403
+
+
+async def test_nul_characters_are_4xx_never_5xx(make_app, client, token):
+    c = client(make_app("case_api"))
+    inv = token("investigator")
+    for path in ("/v1/cases/abc%00def", "/v1/cases/abc%00def/notes", "/v1/monitoring/reviews/a%00b"):
+        r = await c.get(path, headers=inv)
+        assert r.status_code in (404, 422), (path, r.status_code)
+    r = await c.get("/v1/cases", params={"department": "\x00"}, headers=inv)
+    assert r.status_code in (200, 422)
+    r = await c.post("/v1/cases", json={"categories": ["other"], "summary": "a\x00b"}, headers=token("intake"))
+    assert r.status_code in (201, 422)
+    assert r.headers["content-type"].startswith("application/json" if r.status_code == 201 else "application/problem")
