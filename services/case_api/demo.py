@@ -63,6 +63,28 @@ def load(ctx: DemoContext) -> None:
         move(closed, "investigating")
         _ok(inv.post(f"/v1/cases/{closed}/finding", json={"finding": "not_sustained"}))
         move(closed, "closed", outcome_summary="Reviewed: the reply was curt but within the response guidelines.")
+        _monitoring(ctx)
     finally:
         for c in (intake, inv, hr):
             c.close()
+
+
+def _monitoring(ctx: DemoContext) -> None:
+    """Schedule reviews from policy_api's registry (its demo accounts) and import a few posts."""
+    mon = ctx.client("case_api", roles=["monitor"], subject="demo-monitor")
+    try:
+        if mon.post("/v1/monitoring/sync").status_code != 200:
+            return  # policy_api not reachable: the background sync will catch up
+        reviews = _ok(mon.get("/v1/monitoring/reviews", params={"status": "scheduled", "limit": 1}))["items"]
+        if not reviews:
+            return
+        account = reviews[0]["account_id"]
+        posts = [
+            {"url": f"https://example.org/demo/{account}/posts/{i}", "posted_at": f"2026-0{i}-15T16:00:00Z",
+             "text": text, "comments": [{"author": "resident", "text": "Thanks for the update"}]}
+            for i, text in enumerate(["Road closure on Central this weekend.", "Free swim lessons start Monday.",
+                                      "Reminder: report potholes through 311."], start=1)
+        ]
+        _ok(mon.post("/v1/monitoring/imports", json={"format": "json", "account_id": account, "posts": posts}))
+    finally:
+        mon.close()

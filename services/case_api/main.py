@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError
 
 from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
+from services.case_api.scheduler import MonitoringScheduler
 from services.case_api.settings import CaseSettings
 from shared.api import create_service_app, problem_response
 from shared.errors import PROBLEM_TYPE_BASE
@@ -43,9 +44,11 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.relay_enabled:
             app.state.relay.start()
+        app.state.scheduler.start()
         try:
             yield
         finally:
+            app.state.scheduler.stop()
             app.state.relay.stop()
             for c in app.state.relay_clients:
                 c.close()
@@ -62,4 +65,5 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
     )
     app.add_exception_handler(DataError, _unstorable_value)
     app.state.relay, app.state.relay_clients = build_relay(settings, app.state.engine, app.state.clock)
+    app.state.scheduler = MonitoringScheduler(settings, app.state.engine, app.state.clock)
     return app

@@ -34,3 +34,5 @@ class CaseSettings(ServiceSettings):
     monitoring_cadence_by_department: dict[str, int] = Field(default_factory=dict)
     monitoring_grace_days: int = Field(default=14, ge=0, le=90,
                                        description="A review is due this many days after its period ends.")
+    monitoring_sync_seconds: float = Field(default=6 * 3600, ge=0, le=7 * 86400,
+                                           description="Background registry sync interval; 0 disables it.")

@@ -194,3 +194,30 @@ def test_json_import_rows_keep_their_threads():
     assert _parse_thread(json.dumps([{"author": "a", "text": "t"}]))[0]["author"] == "a"
     assert _parse_thread("bob: hello\nplain line") == [
         {"author": "bob", "text": "hello", "at": None}, {"author": None, "text": "plain line", "at": None}]
+
+
+def test_background_sync_schedules_new_accounts_and_ends_retired_ones(registry, make_app, live, token):
+    import time
+
+    import httpx
+
+    server = live(make_app("case_api", policy_api_url=registry["url"], monitoring_sync_seconds=0.2))
+    ids = registry["ids"]
+
+    def reviews(status: str) -> set[str]:
+        with httpx.Client(base_url=server.url, headers=token("monitor")) as c:
+            return {r["account_id"] for r in c.get("/v1/monitoring/reviews", params={"status": status,
+                                                                                      "limit": 100}).json()["items"]}
+
+    def wait(pred) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if pred():
+                return
+            time.sleep(0.1)
+        raise AssertionError("the background sync did not get there")
+
+    wait(lambda: reviews("scheduled") == set(ids.values()))
+    with httpx.Client(base_url=registry["url"], headers=registry["admin"]) as p:
+        assert p.patch(f"/v1/accounts/{ids['abqparks']}", json={"status": "retired"}).status_code == 200
+    wait(lambda: reviews("cancelled") == {ids["abqparks"]})

@@ -1,0 +1,57 @@
+"""Background monitoring sync: every ``monitoring_sync_seconds`` the active accounts are read from
+policy_api's registry, so a new account gets its first review and a retired one stops being
+reviewed without anyone pressing a button. Same work as ``POST /v1/monitoring/sync``."""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+from sqlalchemy import Engine
+
+from services.case_api.clients import active_accounts, policy_elements
+from services.case_api.domain import monitoring
+from services.case_api.settings import CaseSettings
+from shared.db import unit_of_work
+from shared.timeutil import Clock
+
+log = structlog.get_logger("case_api.scheduler")
+
+
+def sync_once(settings: CaseSettings, engine: Engine, clock: Clock) -> monitoring.SyncResult:
+    accounts = active_accounts(settings)
+    elements = policy_elements(settings)
+    cadence = monitoring.Cadence(default_days=settings.monitoring_cadence_days,
+                                 by_department=settings.monitoring_cadence_by_department,
+                                 grace_days=settings.monitoring_grace_days)
+    with unit_of_work(engine) as session:
+        return monitoring.sync_registry(session, accounts=accounts, now=clock.now(), cadence=cadence,
+                                        actor="service:case_api", elements=elements)
+
+
+class MonitoringScheduler:
+    def __init__(self, settings: CaseSettings, engine: Engine, clock: Clock) -> None:
+        self.settings, self.engine, self.clock = settings, engine, clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.settings.monitoring_sync_seconds <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="monitoring-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.monitoring_sync_seconds):
+            try:
+                result = sync_once(self.settings, self.engine, self.clock)
+                log.info("monitoring_synced", active=result.active, added=len(result.added),
+                         deactivated=len(result.deactivated))
+            except Exception as exc:  # noqa: BLE001 - a failed pass is retried at the next interval
+                log.warning("monitoring_sync_failed", error=type(exc).__name__)
