@@ -75,12 +75,28 @@ def measure(server: Server, url: str, *, conns: int, cfg: Config, script: str = 
     """Warm up, then measure; RSS growth is the server's RSS after the measured run(s) minus
     after the warm-up (so first-request allocations are not counted as growth)."""
     run_wrk(url, connections=min(conns, 32), duration=cfg.warmup, script=script)
+    settle(server)
     before = rss_bytes(server.pid)
     result = None
     for _ in range(rounds):
         result = run_wrk(url, connections=conns, duration=cfg.duration, script=script)
     assert result is not None
     return result, (rss_bytes(server.pid) - before) / MIB
+
+
+def settle(server: Server, timeout: float = 60.0) -> None:
+    """Wait until the requests wrk left in flight are done (slow endpoints keep working after
+    wrk stops), so one measurement does not pay for the previous one's backlog."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t0 = time.perf_counter()
+        try:
+            httpx.get(server.url + "/healthz", timeout=timeout)
+        except httpx.HTTPError:
+            pass
+        if time.perf_counter() - t0 < 0.05:
+            return
+        time.sleep(0.2)
 
 
 def openapi_paths(url: str) -> set[tuple[str, str]]:
@@ -110,6 +126,7 @@ def scenarios_for(stack: Stack, run: Run, db: str) -> None:
     pol, fb, case = s["policy_api"], s["feedback_api"], s["case_api"]
     paths = {name: openapi_paths(srv.url) for name, srv in s.items()}
     auth = AuthSettings(dev_key_file=stack.key_file)
+    state: dict[str, str | None] = {"policy_id": None, "receipt": None}
 
     def token(*roles: str, department: str | None = None) -> str:
         return issue_dev_token(auth, "dev", subject="bench-staff", roles=list(roles), department=department)
@@ -124,126 +141,138 @@ def scenarios_for(stack: Stack, run: Run, db: str) -> None:
     def unavailable(name: str, why: str, target: str = "") -> None:
         add(name, 0, None, None, target=target, note=f"not available: {why}")
 
-    # kernel floor: /healthz of a service (FastAPI + the kernel's middleware, no database)
-    r, g = measure(pol, pol.url + "/healthz", conns=32, cfg=cfg)
-    add("service /healthz (kernel floor)", 32, r, g, ratio=r.rps / run.hello)
+    def floor() -> None:
+        """The kernel floor: /healthz of a service (FastAPI + the kernel's middleware, no database)."""
+        r, g = measure(pol, pol.url + "/healthz", conns=32, cfg=cfg)
+        add("service /healthz (kernel floor)", 32, r, g, ratio=r.rps / run.hello)
 
-    # public policy GET and its 304 path
-    policy_id = None
-    if ("GET", "/v1/policies") in paths["policy_api"]:
-        try:
-            items = httpx.get(pol.url + "/v1/policies?limit=5", timeout=10).json().get("items", [])
-            policy_id = items[0]["id"] if items else None
-        except (httpx.HTTPError, ValueError, KeyError):
-            policy_id = None
+    def policy_reads() -> None:
+        if ("GET", "/v1/policies") not in paths["policy_api"]:
+            unavailable("GET /v1/policies (list)", "policy_api has no GET /v1/policies yet", "p99 < 50 ms")
+            return
+        items = httpx.get(pol.url + "/v1/policies?limit=5", timeout=10).json().get("items", [])
+        state["policy_id"] = items[0]["id"] if items else None
         r, g = measure(pol, pol.url + "/v1/policies", conns=32, cfg=cfg)
         read_row(add, "GET /v1/policies (list)", r, g, run)
-    else:
-        unavailable("GET /v1/policies (list)", "policy_api has no GET /v1/policies yet", "p99 < 50 ms")
-    if policy_id:
-        url = f"{pol.url}/v1/policies/{policy_id}"
+        if not state["policy_id"]:
+            unavailable("GET /v1/policies/{id}", "no published policy (demo data missing)", ">= 50% of hello")
+            return
+        url = f"{pol.url}/v1/policies/{state['policy_id']}"
         r, g = measure(pol, url, conns=32, cfg=cfg)
-        row = read_row(add, "GET /v1/policies/{id}", r, g, run, ratio_target=0.5)
-        del row
+        read_row(add, "GET /v1/policies/{id}", r, g, run, ratio_target=0.5)
+        if profile_ok(run, "GET /v1/policies/{id}", db):
+            run.profiles[f"GET /v1/policies/{{id}} ({db})"] = profile(pol, url, "", cfg)
         etag = httpx.get(url, timeout=10).headers.get("etag")
-        if etag:
-            r, g = measure(pol, url, conns=32, cfg=cfg, script=get_script({"If-None-Match": etag}))
-            row = read_row(add, "GET /v1/policies/{id} 304", r, g, run)
-            if r.c3xx == 0:
-                row.note = "no 304 answered to If-None-Match"
-        else:
+        if not etag:
             unavailable("GET /v1/policies/{id} 304", "no ETag on the policy response")
-    else:
-        unavailable("GET /v1/policies/{id}", "no published policy (endpoint or demo data missing)",
-                    ">= 50% of hello")
-    if ("GET", "/transparency") in paths["policy_api"]:
+            return
+        r, g = measure(pol, url, conns=32, cfg=cfg, script=get_script({"If-None-Match": etag}))
+        row = read_row(add, "GET /v1/policies/{id} 304", r, g, run, ratio_target=0.5)
+        if r.c3xx == 0:
+            row.note = "no 304 answered to If-None-Match"
+
+    def transparency() -> None:
+        if ("GET", "/transparency") not in paths["policy_api"]:
+            unavailable("GET /transparency (HTML)", "policy_api has no /transparency yet", "p99 < 50 ms")
+            return
         r, g = measure(pol, pol.url + "/transparency", conns=32, cfg=cfg)
         read_row(add, "GET /transparency (HTML)", r, g, run)
-    else:
-        unavailable("GET /transparency (HTML)", "policy_api has no /transparency yet", "p99 < 50 ms")
 
-    # report POST: durable write + outbox (the relay forwards to case_api in the background)
-    receipt = None
-    if ("POST", "/v1/reports") in paths["feedback_api"]:
+    def report_post() -> None:
+        """Durable write + outbox (the relay forwards to case_api in the background, same core)."""
+        name = "POST /v1/reports (durable + outbox)"
+        if ("POST", "/v1/reports") not in paths["feedback_api"]:
+            unavailable(name, "feedback_api has no POST /v1/reports yet", ">= 25% of hello")
+            return
         probe = httpx.post(fb.url + "/v1/reports", content=report_body("probe"),
                            headers={"Content-Type": "application/json"}, timeout=10)
-        if probe.status_code in (200, 201):
-            receipt = probe.json().get("receipt")
-            script = post_script("/v1/reports", report_body())
-            r, g = measure(fb, fb.url + "/v1/reports", conns=32, cfg=cfg, script=script)
-            ratio = r.rps / run.hello
-            add("POST /v1/reports (durable + outbox)", 32, r, g, ratio=ratio, target=">= 25% of hello",
-                met=ratio >= 0.25 and r.c5xx == 0,
-                note=f"{r.rps / run.baselines.get(f'{db}_commits', float('nan')):.2f}x raw {db} commit loop")
-            if profile_ok(run, db):
-                run.profiles[f"POST /v1/reports ({db})"] = profile(fb, fb.url + "/v1/reports", script, cfg)
-            r1, _ = measure(fb, fb.url + "/v1/reports", conns=256, cfg=cfg, script=script, rounds=1)
-            g2_before = rss_bytes(fb.pid)
-            r2 = run_wrk(fb.url + "/v1/reports", connections=256, duration=cfg.duration, script=script)
-            growth = (rss_bytes(fb.pid) - g2_before) / MIB
-            overload_row(add, "POST /v1/reports overload", r1, r2, growth)
-        else:
-            unavailable("POST /v1/reports (durable + outbox)",
-                        f"probe POST answered {probe.status_code}: {probe.text[:100]}", ">= 25% of hello")
-    else:
-        unavailable("POST /v1/reports (durable + outbox)", "feedback_api has no POST /v1/reports yet",
-                    ">= 25% of hello")
+        if probe.status_code not in (200, 201):
+            unavailable(name, f"probe POST answered {probe.status_code}: {probe.text[:100]}", ">= 25% of hello")
+            return
+        state["receipt"] = probe.json().get("receipt")
+        script = post_script("/v1/reports", report_body())
+        r, g = measure(fb, fb.url + "/v1/reports", conns=32, cfg=cfg, script=script)
+        ratio = r.rps / run.hello
+        commits = run.baselines.get(f"{db}_commits", float("nan"))
+        add(name, 32, r, g, ratio=ratio, target=">= 25% of hello", met=ratio >= 0.25 and r.c5xx == 0,
+            note=f"{r.rps / commits:.2f}x the raw {db} commit loop")
+        if profile_ok(run, "POST /v1/reports", db):
+            run.profiles[f"POST /v1/reports ({db})"] = profile(fb, fb.url + "/v1/reports", script, cfg)
+        r1, _ = measure(fb, fb.url + "/v1/reports", conns=256, cfg=cfg, script=script)
+        settle(fb)
+        before = rss_bytes(fb.pid)
+        r2 = run_wrk(fb.url + "/v1/reports", connections=256, duration=cfg.duration, script=script)
+        overload_row(add, "POST /v1/reports overload", r1, r2, (rss_bytes(fb.pid) - before) / MIB)
 
-    if receipt and ("POST", "/v1/receipts/status") in paths["feedback_api"]:
-        body = json.dumps({"receipt": receipt})
+    def receipt_status() -> None:
+        name = "POST /v1/receipts/status"
+        if not state["receipt"] or ("POST", "/v1/receipts/status") not in paths["feedback_api"]:
+            unavailable(name, "no receipt (report POST unavailable) or endpoint missing", "p99 < 50 ms")
+            return
+        body = json.dumps({"receipt": state["receipt"]})
         script = ("wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\n"
                   f"wrk.body = {json.dumps(body)}\n")
         r, g = measure(fb, fb.url + "/v1/receipts/status", conns=32, cfg=cfg, script=script)
-        row = read_row(add, "POST /v1/receipts/status", r, g, run)
+        row = read_row(add, name, r, g, run)
         if r.c429:
             row.note = (row.note + " " if row.note else "") + "hard rate limit answers 429 (by design)"
-    else:
-        unavailable("POST /v1/receipts/status", "no receipt (report POST unavailable) or endpoint missing",
-                    "p99 < 50 ms")
 
-    # widget mixed: what one page view of the widget costs, with one report in five views
-    steps: list[tuple[str, str, dict[str, str], str | None]] = []
-    for path in ("/widget/v1/loader.js", "/widget/v1/frame", "/v1/public/options", "/v1/public/accounts",
-                 "/v1/public/policies"):
-        if ("GET", path) in paths["feedback_api"]:
-            steps.append(("GET", path, {}, None))
-    if steps and ("POST", "/v1/reports") in paths["feedback_api"] and receipt:
-        steps.append(("POST", "/v1/reports", {"Content-Type": "application/json"}, report_body()))
-    if len(steps) >= 3:
+    def widget_mixed() -> None:
+        """What widget page views cost: loader, frame, options, accounts, policies, and a report."""
+        steps: list[tuple[str, str, dict[str, str], str | None]] = []
+        for path in ("/widget/v1/loader.js", "/widget/v1/frame", "/v1/public/options", "/v1/public/accounts",
+                     "/v1/public/policies"):
+            if ("GET", path) in paths["feedback_api"]:
+                steps.append(("GET", path, {}, None))
+        if steps and ("POST", "/v1/reports") in paths["feedback_api"] and state["receipt"]:
+            steps.append(("POST", "/v1/reports", {"Content-Type": "application/json"}, report_body()))
+        if len(steps) < 3:
+            unavailable("widget mixed", f"only {len(steps)} of the widget endpoints exist", "p99 < 50 ms")
+            return
         r, g = measure(fb, fb.url + "/", conns=32, cfg=cfg, script=mixed_script(steps))
-        row = read_row(add, "widget mixed (" + ", ".join(p.rsplit("/", 1)[-1] for _, p, _, _ in steps) + ")",
-                       r, g, run)
-    else:
-        unavailable("widget mixed", f"only {len(steps)} of the widget endpoints exist", "p99 < 50 ms")
+        label = "widget mixed (" + ", ".join(p.rsplit("/", 1)[-1] for _, p, _, _ in steps) + ")"
+        read_row(add, label, r, g, run)
 
-    # case_api list query on 100k cases
-    case_paths = [p for (m, p) in paths["case_api"] if m == "GET" and p.rstrip("/") == "/v1/cases"]
-    if case_paths:
-        try:
-            t0 = time.monotonic()
-            seed_cases(stack.db_urls["case_api"], cfg.cases)
-            run.notes.append(f"{db}: seeded {cfg.cases} cases in {time.monotonic() - t0:.0f} s")
-            hdr = {"Authorization": f"Bearer {token('admin', 'investigator', 'auditor')}"}
-            url = case.url + case_paths[0] + "?limit=25"
-            probe = httpx.get(url, headers=hdr, timeout=30)
-            if probe.status_code != 200:
-                raise RuntimeError(f"probe answered {probe.status_code}: {probe.text[:100]}")
-            total = probe.json().get("total")
-            r, g = measure(case, url, conns=32, cfg=cfg, script=get_script(hdr))
-            row = add(f"GET /v1/cases?limit=25 ({total} cases)", 32, r, g, ratio=r.rps / run.hello,
-                      target="p99 < 100 ms", met=r.p99_ms < 100 and r.c5xx == 0 and r.c4xx == 0)
-        except Exception as exc:
-            unavailable("GET /v1/cases (100k cases)", f"{type(exc).__name__}: {str(exc)[:120]}", "p99 < 100 ms")
-    else:
-        unavailable("GET /v1/cases (100k cases)", "case_api has no GET /v1/cases yet", "p99 < 100 ms")
+    def case_list() -> None:
+        name = f"GET /v1/cases ({cfg.cases} cases)"
+        if ("GET", "/v1/cases") not in paths["case_api"]:
+            unavailable(name, "case_api has no GET /v1/cases yet", "p99 < 100 ms")
+            return
+        t0 = time.monotonic()
+        seed_cases(stack.db_urls["case_api"], cfg.cases)
+        run.notes.append(f"{db}: seeded {cfg.cases} cases in {time.monotonic() - t0:.0f} s")
+        hdr = {"Authorization": f"Bearer {token('admin', 'investigator', 'auditor')}"}
+        url = case.url + "/v1/cases?limit=25"
+        probe = httpx.get(url, headers=hdr, timeout=30)
+        if probe.status_code != 200:
+            unavailable(name, f"probe answered {probe.status_code}: {probe.text[:100]}", "p99 < 100 ms")
+            return
+        total = probe.json().get("total")
+        r, g = measure(case, url, conns=32, cfg=cfg, script=get_script(hdr))
+        add(f"GET /v1/cases?limit=25 ({total} cases)", 32, r, g, ratio=r.rps / run.hello,
+            target="p99 < 100 ms", met=r.p99_ms < 100 and r.c5xx == 0 and r.c4xx == 0)
+        if profile_ok(run, "GET /v1/cases", db):
+            run.profiles[f"GET /v1/cases ({db})"] = profile(case, url, get_script(hdr), cfg)
 
-    # public policy GET under overload
-    if policy_id:
-        url = f"{pol.url}/v1/policies/{policy_id}"
+    def policy_overload() -> None:
+        if not state["policy_id"]:
+            unavailable("GET /v1/policies/{id} overload", "no published policy", "only 2xx/429/503; flat RSS")
+            return
+        url = f"{pol.url}/v1/policies/{state['policy_id']}"
         r1, _ = measure(pol, url, conns=256, cfg=cfg)
+        settle(pol)
         before = rss_bytes(pol.pid)
         r2 = run_wrk(url, connections=256, duration=cfg.duration)
         overload_row(add, "GET /v1/policies/{id} overload", r1, r2, (rss_bytes(pol.pid) - before) / MIB)
+
+    for label, fn in (("service /healthz", floor), ("policy reads", policy_reads),
+                      ("GET /transparency", transparency), ("POST /v1/reports", report_post),
+                      ("POST /v1/receipts/status", receipt_status), ("widget mixed", widget_mixed),
+                      ("GET /v1/cases", case_list), ("policy overload", policy_overload)):
+        try:
+            fn()
+        except Exception as exc:
+            unavailable(label, f"scenario failed: {type(exc).__name__}: {str(exc)[:160]}")
 
 
 def read_row(add: Callable[..., Row], name: str, r: LoadResult, g: float, run: Run,
@@ -270,8 +299,9 @@ def overload_row(add: Callable[..., Row], name: str, r1: LoadResult, r2: LoadRes
 # --- profiling --------------------------------------------------------------------------------
 
 
-def profile_ok(run: Run, db: str) -> bool:
-    return run.cfg.profile and not any(k.endswith(f"({db})") for k in run.profiles)
+def profile_ok(run: Run, scenario: str, db: str) -> bool:
+    """Profile each hot path once per run, on the first database measured."""
+    return run.cfg.profile and not any(k.startswith(scenario) for k in run.profiles)
 
 
 def profile(server: Server, url: str, script: str, cfg: Config) -> list[tuple[str, float]]:
@@ -287,6 +317,7 @@ def profile(server: Server, url: str, script: str, cfg: Config) -> list[tuple[st
     time.sleep(0.5)
     run_wrk(url, connections=32, duration=secs, script=script)
     proc.wait(60)
+    settle(server)
     own: Counter[str] = Counter()
     incl: Counter[str] = Counter()
     total = 0
@@ -304,10 +335,9 @@ def profile(server: Server, url: str, script: str, cfg: Config) -> list[tuple[st
     if not total:
         return [("no samples (py-spy needs ptrace permission)", 0.0)]
     top = [(f"own {f}", n / total) for f, n in own.most_common(8)]
-    interesting = [(f, n) for f, n in incl.most_common(60)
-                   if any(k in f for k in ("services/", "shared/", "sqlalchemy", "pydantic", "argon2", "jose",
-                                           "structlog", "psycopg", "sqlite", "fastapi", "starlette"))]
-    top += [(f"incl {f}", n / total) for f, n in interesting[:12]]
+    # inclusive time of our own frames: where in services/ and shared/ the time goes
+    ours = [(f, n) for f, n in incl.most_common(200) if f.startswith(("services/", "shared/"))]
+    top += [(f"incl {f}", n / total) for f, n in ours[:14]]
     return top
 
 
@@ -480,7 +510,12 @@ def main(argv: list[str] | None = None) -> int:
 def _first_error(text: str) -> str:
     for line in text.splitlines():
         if '"level": "error"' in line or "Error" in line:
-            return line[:200].replace("|", "/")
+            try:
+                d = json.loads(line)
+                last = (d.get("exception") or "").strip().splitlines()[-1:] or [""]
+                return f"{d.get('event')}: {last[0][:240]}".replace("|", "/")
+            except ValueError:
+                return line[:200].replace("|", "/")
     return ""
 
 

@@ -115,13 +115,14 @@ def lua_string(s: str) -> str:
 
 
 def lua_headers(headers: dict[str, str]) -> str:
-    return "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
+    # "[ [==[" with spaces: "[[" would open a Lua long string
+    return "{" + ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items()) + "}"
 
 
 def get_script(headers: dict[str, str] | None = None) -> str:
     if not headers:
         return ""
-    return "".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}\n" for k, v in headers.items())
+    return "".join(f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}\n" for k, v in headers.items())
 
 
 def post_script(path: str, body_template: str, headers: dict[str, str] | None = None) -> str:

@@ -41,8 +41,13 @@ def run_demo_loaders(urls: dict[str, str], key_file: Any) -> list[str]:
     return notes
 
 
-def _value(col: Any, i: int, now: datetime) -> Any:
+def _type(col: Any) -> Any:
     t = col.type
+    return getattr(t, "impl_instance", None) or t  # sqlmodel's AutoString is a TypeDecorator
+
+
+def _value(col: Any, i: int, now: datetime) -> Any:
+    t = _type(col)
     if isinstance(t, Enum):
         enums = list(t.enums)
         return enums[i % len(enums)]
@@ -113,7 +118,7 @@ def seed_cases(db_url: str, n: int, *, batch: int = 5000) -> int:
                     if "department" in col.name:
                         row[col.name] = rnd.choice(departments)
                     continue
-                if "department" in col.name and isinstance(col.type, String):
+                if "department" in col.name and isinstance(_type(col), String):
                     row[col.name] = rnd.choice(departments)
                     continue
                 if col.name in CASE_VALUES:
@@ -124,7 +129,8 @@ def seed_cases(db_url: str, n: int, *, batch: int = 5000) -> int:
                     row[col.name] = f"C-B{i:07d}"
                     continue
                 row[col.name] = _value(col, i + rnd.randint(0, 3), now)
-            if isinstance(table.c.get("id", None) and table.c.id.type, String):
+            id_col = table.c.get("id")
+            if id_col is not None and isinstance(_type(id_col), String):
                 row["id"] = new_id()
             rows.append(row)
             i += 1
