@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 
 from services.case_api.domain import ladder
 from services.case_api.domain.cases import Sla
@@ -37,3 +37,9 @@ def _cadence(request: Request) -> Cadence:
 
 
 CadenceDep = Annotated[Cadence, Depends(_cadence)]
+
+
+def wake_relay(request: Request, background: BackgroundTasks) -> None:
+    """After the response (so after the commit), wake the outbox relay instead of waiting for its poll."""
+    if request.method == "POST":
+        background.add_task(request.app.state.relay.notify)

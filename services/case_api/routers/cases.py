@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from services.case_api.clients import acknowledgement_for, evidence_file, reporter_contact
-from services.case_api.deps import MatrixDep, SettingsDep, SlaDep
+from services.case_api.deps import MatrixDep, SettingsDep, SlaDep, wake_relay
 from services.case_api.domain import access, audit, cases
 from services.case_api.domain.models import Case
 from services.case_api.domain.state_machine import State, allowed
@@ -36,7 +36,7 @@ from shared.errors import NotFound
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.timeutil import Clock
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(wake_relay)])
 
 CaseId = Annotated[str, Path(max_length=36)]
 LimitQ = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
+from services.case_api.deps import wake_relay
 from services.case_api.domain import access, cases, restorative
 from services.case_api.schemas import RestorativeCreate, RestorativeOut, RestorativeUpdate
 from shared.api import ClockDep, SessionDep, problem_responses, require_roles
 from shared.auth import Principal
 
-router = APIRouter(tags=["restorative actions"])
+router = APIRouter(tags=["restorative actions"], dependencies=[Depends(wake_relay)])
 Id36 = Annotated[str, Path(max_length=36)]
 Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
 Manager = Annotated[Principal, Depends(require_roles(*access.RESTORATIVE_MANAGE))]
