@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -111,6 +111,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(PoolTimeout, _database_down)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value that passed validation: a NUL character in PostgreSQL
+        # text, an integer out of the column's range... The client's input, not our fault.
+        log.info("database_refused_value", error=type(exc.orig).__name__)
+        return problem_response(
+            request, 422, title="The request is not valid", type_=PROBLEM_TYPE_BASE + "unstorable-value",
+            detail="A value cannot be stored (for example a NUL character, or a number out of range).",
+        )
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:

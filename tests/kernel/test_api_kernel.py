@@ -38,6 +38,11 @@ def _router() -> APIRouter:
     def conflict() -> None:
         raise Conflict("Already published.", current_state="published")
 
+    @r.get("/lookup")
+    def lookup(topic: str, session: SessionDep) -> dict[str, int]:
+        rows = session.execute(select(OutboxMessage.id).where(OutboxMessage.topic == topic)).all()
+        return {"found": len(rows)}
+
     @r.get("/boom")
     def boom() -> None:
         raise RuntimeError("secret internals /etc/passwd")
@@ -181,3 +186,13 @@ async def test_security_headers_and_frame_ancestors_opt_out(kernel_app, client):
     r = await c.get("/framed")
     assert "x-frame-options" not in r.headers
     assert r.headers["content-security-policy"] == "frame-ancestors https://www.cabq.gov"
+
+
+async def test_value_the_database_refuses_is_422_not_500(kernel_app, client, db_backend):
+    """PostgreSQL text cannot hold NUL; the kernel answers 422 problem+json (SQLite stores it)."""
+    r = await client(kernel_app).get("/lookup", params={"topic": "a\x00b"})
+    if db_backend == "postgresql":
+        assert r.status_code == 422
+        assert r.json()["type"] == "urn:civicsocial:problem:unstorable-value"
+    else:
+        assert r.status_code == 200 and r.json() == {"found": 0}
