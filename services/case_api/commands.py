@@ -24,8 +24,9 @@ def verify(
         result = audit.verify(engine)
     finally:
         engine.dispose()
-    typer.echo(json.dumps({"ok": result.ok, "entries_checked": result.entries_checked,
-                           "first_broken_seq": result.first_broken_seq, "problem": result.problem}))
+    typer.echo(json.dumps({"ok": result.ok, "entries_checked": result.chain.entries_checked,
+                           "first_broken_seq": result.chain.first_broken_seq, "problem": result.chain.problem,
+                           "rows_checked": result.rows_checked, "row_problems": result.row_problems}))
     if not result.ok:
         raise typer.Exit(1)
 

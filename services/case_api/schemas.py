@@ -176,6 +176,9 @@ class AuditVerifyOut(OutputModel):
     problem: str | None
     head_seq: int | None
     head_hash: str | None
+    rows_checked: int = Field(default=0, description="Case and restorative-action rows compared with their seals.")
+    row_problems: list[dict[str, str]] = Field(default_factory=list,
+                                               description="Rows edited, inserted or deleted outside the application.")
 
 
 class MetricRow(OutputModel):

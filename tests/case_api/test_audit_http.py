@@ -65,3 +65,35 @@ async def test_cli_audit_verify(make_app, client, token, databases):
         conn.execute(text("UPDATE audit_entries SET detail = '{\"to\": \"closed\"}' WHERE seq = 3"))
     bad = runner.invoke(cli, ["audit", "verify", "--database-url", url])
     assert bad.exit_code == 1 and '"first_broken_seq": 3' in bad.output
+
+
+async def test_direct_sql_edit_of_a_case_row_is_detected_and_refused(make_app, client, token, databases):
+    c = client(make_app("case_api"))
+    case_id = await _history(c, token)
+    other = await staff_case(c, token, department="Parks")
+    aud = token("auditor")
+    assert (await c.get("/v1/audit/verify", headers=aud)).json()["rows_checked"] == 2
+    with databases["case_api"].engine.begin() as conn:  # someone quietly moves a case, and deletes another
+        conn.execute(text("UPDATE cases SET department = 'Transit' WHERE id = :id"), {"id": case_id})
+        conn.execute(text("DELETE FROM cases WHERE id = :id"), {"id": other["id"]})
+    r = (await c.get("/v1/audit/verify", headers=aud)).json()
+    assert r["ok"] is False and r["first_broken_seq"] is None  # the chain itself is intact ...
+    problems = {p["id"]: p["problem"] for p in r["row_problems"]}
+    assert "edited outside" in problems[case_id] and "deleted" in problems[other["id"]]
+    # ... and nobody can build on the edited record until it is sorted out
+    r = await move(c, token, case_id, "dismissed", reason="cover it up")
+    assert r.status_code == 409 and r.json()["integrity"] == "broken"
+
+
+async def test_a_case_row_inserted_in_sql_is_detected(make_app, client, token, databases):
+    c = client(make_app("case_api"))
+    await _history(c, token)
+    with databases["case_api"].engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO cases (id, reference, source, state, state_entered_at, department, categories, summary, "
+            "links, evidence, created_at, updated_at) VALUES ('forged', 'C-FAKE-0001', 'staff', 'closed', "
+            "'2026-01-01 00:00:00+00:00', 'Police', '[]', 'x', '[]', '[]', '2026-01-01 00:00:00+00:00', "
+            "'2026-01-01 00:00:00+00:00')"))
+    r = (await c.get("/v1/audit/verify", headers=token("auditor"))).json()
+    assert r["ok"] is False and r["row_problems"] == [
+        {"table": "cases", "id": "forged", "problem": "row has no audit entry (inserted outside the application)"}]

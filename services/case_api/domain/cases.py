@@ -89,6 +89,8 @@ def intake_report(session: Session, *, report: ReportForward, actor: str, now: d
             select(Case).where(Case.incident_key == report.incident_key, col(Case.state).in_([s.value for s in OPEN]))
             .order_by(col(Case.created_at))
         ).first()
+        if case is not None and not audit.is_sealed(session, case):
+            case = None  # never build on a record edited outside the application: open a new case
     created = case is None
     if case is None:
         case = Case(
@@ -112,7 +114,8 @@ def intake_report(session: Session, *, report: ReportForward, actor: str, now: d
                            received_on=report.received_on, has_contact=report.has_contact, created_at=now))
     session.flush()
     audit.append(session, actor=actor, action="case.created" if created else "case.report_attached",
-                 case_id=case.id, detail={"report_reference": report.reference, "source": "report"}, now=now)
+                 case_id=case.id, detail={"report_reference": report.reference, "source": "report"}, now=now,
+                 seal=[case])
     if not created and case.state != State.received.value:
         emit_report_event(session, case, kind="status", status=public_status(State(case.state)), now=now,
                           report_ids=[report.report_id])
@@ -152,7 +155,7 @@ def create_case(session: Session, *, actor: str, now: datetime, sla: Sla, depart
     session.add(case)
     session.flush()
     audit.append(session, actor=actor, action="case.created", case_id=case.id,
-                 detail={"source": source, "department": department}, now=now)
+                 detail={"source": source, "department": department}, now=now, seal=[case])
     return case
 
 
@@ -161,6 +164,8 @@ def get_case(session: Session, case_id: str, principal: Principal, *, for_update
     if case is None:
         raise NotFound("No such case.")
     ensure_visible(principal, case.department)
+    if for_update:
+        audit.ensure_sealed(session, case)
     return case
 
 
@@ -225,7 +230,8 @@ def transition(session: Session, *, case: Case, target: State, actor: str, now: 
     _set_state(case, target, now, sla)
     session.add(case)
     session.flush()
-    audit.append(session, actor=actor, action="case.transition", case_id=case.id, detail=detail, now=now)
+    audit.append(session, actor=actor, action="case.transition", case_id=case.id, detail=detail, now=now,
+                 seal=[case])
     if public_status(current) != public_status(target) or (target in TERMINAL and outcome_summary):
         emit_report_event(session, case, kind="status", status=public_status(target),
                           outcome_summary=case.outcome_summary if target in TERMINAL else None, now=now)
@@ -239,7 +245,7 @@ def assign(session: Session, *, case: Case, assignee: str | None, actor: str, no
     session.add(case)
     session.flush()
     audit.append(session, actor=actor, action="case.assigned", case_id=case.id,
-                 detail={"from": before, "to": assignee}, now=now)
+                 detail={"from": before, "to": assignee}, now=now, seal=[case])
     return case
 
 
@@ -250,7 +256,7 @@ def identify_employee(session: Session, *, case: Case, employee_id: str | None, 
     session.add(case)
     session.flush()
     audit.append(session, actor=actor, action="case.employee_identified", case_id=case.id,
-                 detail={"from": before, "to": employee_id}, now=now)
+                 detail={"from": before, "to": employee_id}, now=now, seal=[case])
     return case
 
 
@@ -307,7 +313,7 @@ def record_finding(session: Session, *, case: Case, finding: Finding, severity: 
     session.flush()
     audit.append(session, actor=actor, action="case.finding_recorded", case_id=case.id,
                  detail={"finding": finding.value, "severity": severity, "recommendation": case.recommendation},
-                 now=now)
+                 now=now, seal=[case])
     return case
 
 
@@ -341,7 +347,7 @@ def decide(session: Session, *, case: Case, action: ladder.DisciplinaryAction, j
     session.add(case)
     session.flush()
     audit.append(session, actor=actor, action="case.decision_recorded", case_id=case.id, detail=case.decision,
-                 now=now)
+                 now=now, seal=[case])
     return case
 
 

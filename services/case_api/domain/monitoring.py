@@ -372,6 +372,8 @@ def _case_for_failure(session: Session, *, review: Review, post: MonitoredPost, 
     case = session.exec(select(Case).where(Case.incident_key == post.url_key,
                                            col(Case.state).in_([s.value for s in OPEN]))
                         .order_by(col(Case.created_at))).first()
+    if case is not None and not audit.is_sealed(session, case):
+        case = None  # never build on a record edited outside the application
     evidence = {"kind": "monitored_post", "post_id": post.id, "url": post.url, "review_id": review.id}
     if case is not None:
         case.categories = sorted(set(case.categories) | {item.category.value})
@@ -383,7 +385,7 @@ def _case_for_failure(session: Session, *, review: Review, post: MonitoredPost, 
         session.add(case)
         session.flush()
         audit.append(session, actor=actor, action="case.monitoring_finding_attached", case_id=case.id,
-                     detail={"review_id": review.id, "item": item.key}, now=now)
+                     detail={"review_id": review.id, "item": item.key}, now=now, seal=[case])
         return case
     account = session.get(MonitoredAccount, review.account_id)
     summary = f"Monitoring review: failed '{item.text}'." + (f" {note}" if note else "")

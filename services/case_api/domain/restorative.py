@@ -51,7 +51,7 @@ def create(session: Session, *, case: Case, kind: RestorativeKind, owner: str, d
                                   "case_reference": case.reference}})
     audit.append(session, actor=actor, action="restorative.created", case_id=case.id,
                  detail={"action_id": action.id, "kind": kind.value, "owner": owner, "due_on": due_on.isoformat(),
-                         "account_id": action.account_id}, now=now)
+                         "account_id": action.account_id}, now=now, seal=[action])
     return action
 
 
@@ -64,6 +64,7 @@ def get(session: Session, action_id: str) -> RestorativeAction:
 
 def update(session: Session, *, action: RestorativeAction, status: str, evidence: str | None, actor: str,
            now: datetime) -> RestorativeAction:
+    audit.ensure_sealed(session, action)
     if action.status in ("completed", "cancelled"):
         raise Conflict(f"The action is already {action.status}.", current_state=action.status)
     if status == "completed" and not (evidence and evidence.strip()):
@@ -79,7 +80,7 @@ def update(session: Session, *, action: RestorativeAction, status: str, evidence
     session.add(action)
     session.flush()
     audit.append(session, actor=actor, action="restorative.updated", case_id=action.case_id,
-                 detail={"action_id": action.id, "from": before, "to": status}, now=now)
+                 detail={"action_id": action.id, "from": before, "to": status}, now=now, seal=[action])
     return action
 
 
@@ -101,7 +102,7 @@ def record_revocation(session: Session, *, action_id: str, ok: bool, result: dic
     session.add(action)
     session.flush()
     audit.append(session, actor="service:case_api", action="restorative.revocation_result", case_id=action.case_id,
-                 detail={"action_id": action.id, "ok": ok, "result": result}, now=now)
+                 detail={"action_id": action.id, "ok": ok, "result": result}, now=now, seal=[action])
 
 
 def for_case(session: Session, *, case: Case) -> list[RestorativeAction]:

@@ -26,7 +26,10 @@ Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
             responses=problem_responses(401, 403))
 def audit_verify(request: Request, principal: Auditor) -> AuditVerifyOut:
     result = audit.verify(request.app.state.engine)
-    return AuditVerifyOut.model_validate(result, from_attributes=True)
+    chain = result.chain
+    return AuditVerifyOut(ok=result.ok, entries_checked=chain.entries_checked, first_broken_seq=chain.first_broken_seq,
+                          problem=chain.problem, head_seq=chain.head_seq, head_hash=chain.head_hash,
+                          rows_checked=result.rows_checked, row_problems=result.row_problems)
 
 
 @router.get("/v1/audit/cases/{case_id}", response_model=list[AuditEntryOut], operation_id="audit_case_entries",
