@@ -4,12 +4,31 @@ in SQL is detected by the endpoint and the CLI, which name the first broken link
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from services.cli import app as cli
 from tests.case_api.helpers import move, staff_case
+
+
+@contextmanager
+def tamper(databases):
+    """A connection that writes to the database directly, as someone with owner rights would: on
+    PostgreSQL they first have to switch off the append-only trigger (and we switch it back on)."""
+    engine = databases["case_api"].engine
+    pg = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        if pg:
+            conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
+        try:
+            yield conn
+        finally:
+            if pg:
+                conn.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))
 
 
 async def _history(c, token) -> str:
@@ -35,7 +54,7 @@ async def test_changes_are_chained_and_verify(make_app, client, token):
 async def test_direct_sql_update_is_detected(make_app, client, token, databases):
     c = client(make_app("case_api"))
     await _history(c, token)
-    with databases["case_api"].engine.begin() as conn:
+    with tamper(databases) as conn:
         conn.execute(text("UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 2"))
     r = (await c.get("/v1/audit/verify", headers=token("auditor"))).json()
     assert r["ok"] is False and r["first_broken_seq"] == 2 and "edited" in r["problem"]
@@ -44,11 +63,11 @@ async def test_direct_sql_update_is_detected(make_app, client, token, databases)
 async def test_direct_sql_delete_is_detected_in_the_middle_and_at_the_end(make_app, client, token, databases):
     c = client(make_app("case_api"))
     await _history(c, token)
-    with databases["case_api"].engine.begin() as conn:
+    with tamper(databases) as conn:
         conn.execute(text("DELETE FROM audit_entries WHERE seq = 4"))
     r = (await c.get("/v1/audit/verify", headers=token("admin"))).json()
     assert r["ok"] is False and r["first_broken_seq"] == 4
-    with databases["case_api"].engine.begin() as conn:
+    with tamper(databases) as conn:
         conn.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
     r = (await c.get("/v1/audit/verify", headers=token("admin"))).json()
     assert r["ok"] is False and r["first_broken_seq"] == 2
@@ -61,7 +80,7 @@ async def test_cli_audit_verify(make_app, client, token, databases):
     runner = CliRunner()
     ok = runner.invoke(cli, ["audit", "verify", "--database-url", url])
     assert ok.exit_code == 0 and '"ok": true' in ok.output
-    with databases["case_api"].engine.begin() as conn:
+    with tamper(databases) as conn:
         conn.execute(text("UPDATE audit_entries SET detail = '{\"to\": \"closed\"}' WHERE seq = 3"))
     bad = runner.invoke(cli, ["audit", "verify", "--database-url", url])
     assert bad.exit_code == 1 and '"first_broken_seq": 3' in bad.output
@@ -97,3 +116,15 @@ async def test_a_case_row_inserted_in_sql_is_detected(make_app, client, token, d
     r = (await c.get("/v1/audit/verify", headers=token("auditor"))).json()
     assert r["ok"] is False and r["row_problems"] == [
         {"table": "cases", "id": "forged", "problem": "row has no audit entry (inserted outside the application)"}]
+
+
+async def test_postgresql_refuses_updates_and_deletes_of_audit_entries(make_app, client, token, databases):
+    engine = databases["case_api"].engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only (SQLite relies on the chain)")
+    c = client(make_app("case_api"))
+    await _history(c, token)
+    for stmt in ("UPDATE audit_entries SET actor = 'x' WHERE seq = 1", "DELETE FROM audit_entries WHERE seq = 1"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(stmt))
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True
