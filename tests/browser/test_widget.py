@@ -420,3 +420,68 @@ def test_transparency_page_and_its_widget_are_accessible(browser: Any, stack: St
             screenshot(page, f"{lang}-transparency")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_report_without_javascript(browser: Any, stack: Stack, seed_account: Any, lang: str) -> None:
+    """/report is server-rendered first: with scripts off, a report with a file, the receipt, the
+    status and a message all work through plain HTML forms, and every page passes axe."""
+    stack.require("feedback", "POST", "/v1/reports")
+    t = STRINGS[lang]
+    account = seed_account()
+    # Script blocked as a blocker would (axe-core itself needs the page's JavaScript engine).
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    context.route("**/widget/v1/static/widget.js", lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.feedback.url}/report?lang={lang}")
+        assert page.locator("#cs-report-form-nojs").count() == 1
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert_accessible(page, f"{lang}-nojs-form")
+
+        page.fill("#cs-description", "Kept after an error")
+        page.click("#cs-report-submit")
+        page.wait_for_selector(".cs-error-summary")
+        assert page.get_attribute("#cs-categories", "aria-invalid") == "true"
+        assert t["error.categories_required"] in page.inner_text("#cs-category-0-error")
+        assert page.input_value("#cs-description") == "Kept after an error"
+        assert_accessible(page, f"{lang}-nojs-errors")
+        screenshot(page, f"{lang}-9-nojs-errors")
+
+        if account and page.locator(f"#cs-account option[value='{account['id']}']").count():
+            page.select_option("#cs-account", account["id"])
+        else:
+            page.select_option("#cs-account", "__other")
+            page.fill("#cs-account_text", "@ABQPolice")
+        page.select_option("#cs-platform", "facebook")
+        page.check("#cs-category-0")
+        page.fill("#cs-link-0", "https://www.facebook.com/ABQPolice/posts/9")
+        shot = {"name": "shot.png", "mimeType": "image/png", "buffer": png_bytes()}
+        page.set_input_files("#cs-evidence", files=[shot])
+        page.click("#cs-report-submit")
+        page.wait_for_selector("#cs-confirm-heading")
+        reference = page.inner_text("#cs-reference").strip()
+        receipt = page.input_value("#cs-receipt-code")
+        assert RECEIPT.match(receipt), receipt
+        assert "receipt" not in page.url and receipt.replace(" ", "") not in page.url
+        assert_accessible(page, f"{lang}-nojs-confirmation")
+
+        page.fill("#cs-receipt", receipt)
+        page.click("#cs-status-submit")
+        page.wait_for_selector("#cs-status-value")
+        assert reference in page.inner_text("#cs-status-result-heading")
+        assert page.inner_text("#cs-status-value") == t["status.value.received"]
+        page.fill("#cs-reply", "Sent without JavaScript.")
+        page.click("#cs-reply-submit")
+        page.wait_for_selector(".cs-message-reporter")
+        assert "Sent without JavaScript." in page.inner_text(".cs-messages")
+        assert_accessible(page, f"{lang}-nojs-status")
+        screenshot(page, f"{lang}-10-nojs-status")
+
+        page.fill("#cs-receipt", "1111 2222 3333 4444")
+        page.click("#cs-status-submit")
+        page.wait_for_selector("#cs-receipt-error")
+        assert t["error.receipt_not_found"] in page.inner_text("#cs-receipt-error")
+        assert_accessible(page, f"{lang}-nojs-status-error")
+    finally:
+        context.close()

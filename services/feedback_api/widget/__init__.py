@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,28 @@ def _page_headers(frame_ancestors: str) -> dict[str, str]:
     return headers
 
 
-def _render_page(*, lang: str, mode: str, parent_origin: str | None) -> str:
+def translator(lang: str) -> Callable[..., str]:
+    messages = catalogue(lang)
+
+    def tr(key: str, args: dict[str, Any] | None = None) -> str:
+        text = messages.get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
+        for name, value in (args or {}).items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    return tr
+
+
+def render_nojs(request: Request, *, lang: str, view: str, context: dict[str, Any]) -> HTMLResponse:
+    """A server-rendered answer to a form posted without JavaScript (see ``nojs.py``)."""
+    ctx = dict(context)
+    if "receipt" in ctx and view == "confirmation":
+        ctx["receipt_grouped"] = " ".join(ctx["receipt"][i:i + 4] for i in range(0, len(ctx["receipt"]), 4))
+    body = _templates().get_template("nojs.html").render(lang=lang, view=view, ctx=ctx, tr=translator(lang))
+    return HTMLResponse(body, headers=_page_headers("'none'"))
+
+
+def _render_page(*, lang: str, mode: str, parent_origin: str | None, nojs: dict[str, Any] | None = None) -> str:
     config = {
         "lang": lang,
         "mode": mode,
@@ -114,7 +136,7 @@ def _render_page(*, lang: str, mode: str, parent_origin: str | None) -> str:
         },
     }
     template = _templates().get_template("frame.html")
-    return template.render(lang=lang, mode=mode, t=catalogue(lang), config=config)
+    return template.render(lang=lang, mode=mode, t=catalogue(lang), tr=translator(lang), config=config, nojs=nojs)
 
 
 @router.get(
@@ -143,8 +165,11 @@ def widget_frame(
     summary="The feedback and report form as a full page (for people who block scripts on City pages)",
 )
 def report_page(request: Request, lang: str | None = Query(default=None, max_length=35)) -> HTMLResponse:
+    # Server-rendered forms first (they work without JavaScript); widget.js replaces them.
+    nojs_context = report_form_context(getattr(request.app.state, "intake", None), request.app.state.settings)
     body = _render_page(
-        lang=pick_language(lang, request.headers.get("accept-language")), mode="page", parent_origin=None
+        lang=pick_language(lang, request.headers.get("accept-language")), mode="page", parent_origin=None,
+        nojs=nojs_context,
     )
     return HTMLResponse(body, headers=_page_headers("'none'"))
 
@@ -189,3 +214,9 @@ def widget_static(name: str) -> Response:
         media_type=STATIC_TYPES[path.suffix],
         headers={"Cache-Control": "no-cache"},
     )
+
+
+from services.feedback_api.widget.nojs import report_form_context  # noqa: E402 - needs `router` above
+from services.feedback_api.widget.nojs import router as nojs_router  # noqa: E402
+
+router.include_router(nojs_router)

@@ -1,0 +1,260 @@
+"""The form without JavaScript: ``/report`` is server-rendered first and the script enhances it.
+
+People who block scripts (or whose browser runs none) get plain HTML forms that post back to
+``/report``, ``/report/status`` and ``/report/message``. The handlers call the same code as the
+API (``routers.submissions.create_report``, ``routers.receipts.status``/``send_message``), so
+validation, evidence cleaning, rate limits and the outbox to case_api are shared, and render the
+answer as HTML with the same strict headers (no-store, no referrer, no framing, no cookies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep, SettingsDep
+from shared.api import SessionDep
+from shared.errors import DomainError, NotFound, TooManyRequests
+from shared.schemas.intake import ViolationCategory
+from shared.schemas.registry import Platform
+
+router = APIRouter(tags=["widget"], include_in_schema=False)  # HTML forms, not API
+
+MAX_FORM_FIELDS = 40
+NOJS_LINKS = 3
+
+# pydantic / problem ``type`` -> catalogue key (the same table as widget.js).
+SERVER_ERROR_KEYS = {
+    "missing": "error.server.missing",
+    "url_parsing": "error.server.url",
+    "url_scheme": "error.server.url",
+    "string_too_long": "error.server.too_long",
+    "too_long": "error.server.too_many",
+    "date_parsing": "error.server.date",
+    "date_from_datetime_parsing": "error.server.date",
+    "enum": "error.server.choice",
+    "literal_error": "error.server.choice",
+    "unsupported_media_type": "error.server.file_type",
+}
+REQUIRED_KEYS = {
+    "platform": "error.platform_required", "categories": "error.categories_required",
+    "description": "error.description_required", "body": "error.message_required",
+}
+FIELD_IDS = {
+    "account_id": "cs-account", "account_text": "cs-account_text", "platform": "cs-platform",
+    "categories": "cs-category-0", "seen_on": "cs-seen_on", "description": "cs-description",
+    "contact_email": "cs-contact_email", "evidence": "cs-evidence", "receipt": "cs-receipt", "body": "cs-reply",
+}
+
+
+@dataclass
+class FieldError:
+    target: str | None
+    key: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PostedForm:
+    fields: dict[str, list[str]]
+    files: list[bytes]
+
+    def one(self, name: str) -> str:
+        values = self.fields.get(name) or [""]
+        return values[0].strip()
+
+
+async def posted_form(request: Request) -> PostedForm:
+    """Parse an HTML form (urlencoded or multipart); the body size is bounded by the kernel."""
+    settings = request.app.state.settings
+    max_files: int = getattr(settings, "max_files", 5)
+    max_bytes: int = getattr(settings, "max_file_bytes", 5 * 1024 * 1024)
+    form = await request.form(max_files=max_files + 1, max_fields=MAX_FORM_FIELDS)
+    try:
+        fields: dict[str, list[str]] = {}
+        files: list[bytes] = []
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields.setdefault(key, []).append(value)
+            elif isinstance(value, UploadFile) and key == "evidence" and value.filename:
+                files.append(await value.read(max_bytes + 1))
+        return PostedForm(fields, files)
+    finally:
+        await form.close()
+
+
+FormDep = Depends(posted_form)
+
+
+def _location_errors(errors: list[dict[str, Any]] | None) -> list[FieldError]:
+    out: list[FieldError] = []
+    for error in errors or []:
+        path = [p for p in error.get("loc", []) if p not in ("body", "report")]
+        name = path[0] if path else None
+        if name == "links":
+            target: str | None = f"cs-link-{path[1]}" if len(path) > 1 else "cs-link-0"
+        else:
+            target = FIELD_IDS.get(str(name)) if name is not None else None
+        kind = str(error.get("type", ""))
+        key = SERVER_ERROR_KEYS.get(kind, "error.server.invalid")
+        if kind in ("missing", "too_short", "string_too_short", "enum") and str(name) in REQUIRED_KEYS:
+            key = REQUIRED_KEYS[str(name)]
+        out.append(FieldError(target, key))
+    return out or [FieldError(None, "error.general")]
+
+
+def _status_error(exc: DomainError, target: str | None) -> list[FieldError]:
+    if isinstance(exc, TooManyRequests):
+        return [FieldError(None, "error.rate_limited")]
+    if exc.status == 413:
+        return [FieldError(target, "error.too_large")]
+    return _location_errors(exc.errors)
+
+
+def _accounts(intake: Any) -> list[dict[str, Any]]:
+    try:
+        items: list[dict[str, Any]] = intake.directory.active_accounts()
+    except Exception:  # noqa: BLE001 - the list is a convenience: free text always works
+        return []
+    return [a for a in items if isinstance(a, dict) and a.get("id")]
+
+
+def report_form_context(intake: Any, settings: Any, values: dict[str, Any] | None = None,
+                        errors: list[FieldError] | None = None) -> dict[str, Any]:
+    """What the server-rendered report form needs (also used by GET /report)."""
+    return {
+        "accounts": _accounts(intake) if intake is not None else [],
+        "platforms": [p.value for p in Platform],
+        "categories": [c.value for c in ViolationCategory],
+        "links": NOJS_LINKS,
+        "max_files": getattr(settings, "max_files", 5),
+        "max_mb": round(getattr(settings, "max_file_bytes", 5 * 1024 * 1024) / (1024 * 1024)),
+        "values": values or {},
+        "errors": errors or [],
+        "error_for": {e.target: e for e in errors or [] if e.target},
+    }
+
+
+def _render(request: Request, lang: str, view: str, context: dict[str, Any]) -> HTMLResponse:
+    from services.feedback_api.widget import render_nojs
+
+    return render_nojs(request, lang=lang, view=view, context=context)
+
+
+def _lang(form: PostedForm) -> str:
+    from services.feedback_api.widget import pick_language
+
+    return pick_language(form.one("lang"), None)
+
+
+@router.post("/report", response_class=HTMLResponse, operation_id="widget_report_nojs",
+             summary="The report form without JavaScript: file a report, get the receipt page")
+def report_nojs(request: Request, session: SessionDep, intake: IntakeDep, settings: SettingsDep, relay: RelayDep,
+                background: BackgroundTasks, form: PostedForm = FormDep) -> HTMLResponse:
+    from services.feedback_api.routers import submissions
+    from services.feedback_api.schemas import ReportCreate
+    from shared.ratelimit import rate_limit
+
+    lang = _lang(form)
+    values = {k: v for k, v in form.fields.items() if k != "lang"}
+    errors: list[FieldError] = []
+    account = form.one("account_id")
+    data: dict[str, Any] = {
+        "platform": form.one("platform") or None,
+        "categories": form.fields.get("categories", []),
+        "links": [v.strip() for v in form.fields.get("links", []) if v.strip()],
+        "description": form.one("description") or None,
+        "seen_on": form.one("seen_on") or None,
+        "contact_email": form.one("contact_email") or None,
+        "website": form.one("website") or None,
+    }
+    if account and account != "__other":
+        data["account_id"] = account
+    elif form.one("account_text"):
+        data["account_text"] = form.one("account_text")
+    else:
+        errors.append(FieldError("cs-account_text" if account == "__other" else "cs-account",
+                                 "error.account_text_required" if account == "__other" else "error.account_required"))
+    try:
+        report = ReportCreate.model_validate({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        errors += _location_errors([{"loc": list(e["loc"]), "type": e["type"]}
+                                    for e in exc.errors(include_url=False, include_input=False)])
+        report = None
+    if errors or report is None:
+        return _render(request, lang, "form", report_form_context(intake, settings, values, errors))
+    try:
+        rate_limit("submit")(request)
+        created = submissions.create_report(
+            upload=submissions.ReportUpload(report, form.files), session=session, intake=intake,
+            settings=settings, relay=relay, background=background,
+        )
+    except DomainError as exc:
+        return _render(request, lang, "form",
+                       report_form_context(intake, settings, values, _status_error(exc, "cs-evidence")))
+    return _render(request, lang, "confirmation", {"reference": created.reference, "receipt": created.receipt,
+                                                    "kind": created.kind})
+
+
+def _status_context(request: Request, session: Any, intake: Any, limiter: Any, receipt: str) -> dict[str, Any]:
+    from services.feedback_api.routers import receipts
+    from services.feedback_api.schemas import ReceiptIn
+
+    result = receipts.status(body=ReceiptIn(receipt=receipt), request=request, session=session, intake=intake,
+                             limiter=limiter)
+    return {"status": result.model_dump(by_alias=True), "receipt": receipt}
+
+
+@router.post("/report/status", response_class=HTMLResponse, operation_id="widget_status_nojs",
+             summary="Check my report without JavaScript")
+def status_nojs(request: Request, session: SessionDep, intake: IntakeDep, limiter: LimiterDep,
+                form: PostedForm = FormDep) -> HTMLResponse:
+    from shared.ratelimit import rate_limit
+
+    lang = _lang(form)
+    receipt = "".join(form.one("receipt").split()).replace("-", "")
+    if not (receipt.isdigit() and len(receipt) == 16):
+        return _render(request, lang, "status", {"errors": [FieldError("cs-receipt", "error.receipt_format")]})
+    try:
+        rate_limit("receipt")(request)
+        context = _status_context(request, session, intake, limiter, receipt)
+    except NotFound:
+        return _render(request, lang, "status", {"errors": [FieldError("cs-receipt", "error.receipt_not_found")]})
+    except DomainError as exc:
+        return _render(request, lang, "status", {"errors": _status_error(exc, "cs-receipt")})
+    return _render(request, lang, "status", context)
+
+
+@router.post("/report/message", response_class=HTMLResponse, operation_id="widget_message_nojs",
+             summary="Write to the City about my report without JavaScript")
+def message_nojs(request: Request, session: SessionDep, intake: IntakeDep, limiter: LimiterDep, relay: RelayDep,
+                 background: BackgroundTasks, form: PostedForm = FormDep) -> HTMLResponse:
+    from services.feedback_api.routers import receipts
+    from services.feedback_api.schemas import ReceiptMessageIn
+    from shared.ratelimit import rate_limit
+
+    lang = _lang(form)
+    receipt = "".join(form.one("receipt").split())
+    body = form.one("body")
+    try:
+        rate_limit("receipt")(request)
+        if body:
+            receipts.send_message(body=ReceiptMessageIn(receipt=receipt, body=body), request=request,
+                                  session=session, intake=intake, limiter=limiter, relay=relay, background=background)
+        context = _status_context(request, session, intake, limiter, receipt)
+    except NotFound:
+        return _render(request, lang, "status", {"errors": [FieldError("cs-receipt", "error.receipt_not_found")]})
+    except (DomainError, ValidationError) as exc:
+        errors = _status_error(exc, "cs-reply") if isinstance(exc, DomainError) else [FieldError("cs-reply",
+                                                                                                  "error.too_long")]
+        return _render(request, lang, "status", {"errors": errors})
+    if not body:
+        context["errors"] = [FieldError("cs-reply", "error.message_required")]
+    else:
+        context["sent"] = True
+    return _render(request, lang, "status", context)
