@@ -320,24 +320,30 @@ def profile(server: Server, url: str, script: str, cfg: Config) -> list[tuple[st
     settle(server)
     own: Counter[str] = Counter()
     incl: Counter[str] = Counter()
-    total = 0
+    total = idle = 0
     for line in out.read_text().splitlines() if out.exists() else []:
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
         n = int(count)
+        frames = [_short(x) for x in stack.split(";")]
+        # idle threadpool workers waiting for work (py-spy cannot tell them idle in
+        # --nonblocking mode): counted apart so the shares are of busy time
+        if "(threading.py:" in frames[-1] and frames[-1].startswith("Condition.wait"):
+            idle += n
+            continue
         total += n
-        frames = stack.split(";")
-        own[_short(frames[-1])] += n
-        for f in {_short(x) for x in frames}:
+        own[frames[-1]] += n
+        for f in set(frames):
             incl[f] += n
     out.unlink(missing_ok=True)
     if not total:
         return [("no samples (py-spy needs ptrace permission)", 0.0)]
-    top = [(f"own {f}", n / total) for f, n in own.most_common(8)]
-    # inclusive time of our own frames: where in services/ and shared/ the time goes
-    ours = [(f, n) for f, n in incl.most_common(200) if f.startswith(("services/", "shared/"))]
-    top += [(f"incl {f}", n / total) for f, n in ours[:14]]
+    top = [(f"own  {f}", n / total) for f, n in own.most_common(10)]
+    # inclusive time of our own functions: where in services/ and shared/ the busy time goes
+    ours = [(f, n) for f, n in incl.most_common(400) if "(services/" in f or "(shared/" in f]
+    top += [(f"incl {f}", n / total) for f, n in ours[:12]]
+    top.append((f"({idle} idle worker-thread samples excluded, {total} busy samples)", 0.0))
     return top
 
 
