@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.case_api.domain.post_urls import incident_key
+from shared.post_urls import incident_key
 from shared.timeutil import FrozenClock
 from tests.case_api.helpers import forward, idem
 

@@ -14,10 +14,10 @@ from PIL import Image
 from services.feedback_api.domain.contact import ContactCipher, ContactCipherError, decode_key, is_valid_email, new_key
 from services.feedback_api.domain.delivery import RetryLater, _classify
 from services.feedback_api.domain.evidence import sanitise, sniff
-from services.feedback_api.domain.incidents import InvalidPostUrl, incident_key, normalise_post_url
 from services.feedback_api.domain.receipts import ReceiptHasher, new_receipt, normalise_receipt
 from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from shared.outbox import PermanentFailure
+from shared.post_urls import InvalidPostUrl, incident_key, normalise_post_url
 from shared.ratelimit import client_address, parse_networks
 from tests.feedback_api.conftest import jpeg_with_gps, png_bytes
 

@@ -33,9 +33,9 @@ from services.case_api.domain.models import (
     Review,
     ReviewFinding,
 )
-from services.case_api.domain.post_urls import InvalidPostUrl, incident_key, normalise_post_url
 from services.case_api.domain.state_machine import OPEN
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
+from shared.post_urls import InvalidPostUrl, incident_key, normalise_post_url
 from shared.schemas.metrics import CoverageCell
 from shared.schemas.registry import AccountPublic
 from shared.timeutil import as_utc

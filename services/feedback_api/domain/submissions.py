@@ -15,13 +15,13 @@ from sqlmodel import Session, col
 from services.feedback_api.domain.contact import ContactCipher, is_valid_email
 from services.feedback_api.domain.directory import Check, PolicyDirectory
 from services.feedback_api.domain.evidence import CleanFile
-from services.feedback_api.domain.incidents import InvalidPostUrl, incident_key, normalise_post_url
 from services.feedback_api.domain.models import Contact, Evidence, Incident, Message, OutboxMessage, Submission
 from services.feedback_api.domain.receipts import ReceiptHasher, new_receipt, normalise_receipt
 from services.feedback_api.domain.text import is_id, text_problem
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
 from shared.ids import new_reference
 from shared.outbox import enqueue
+from shared.post_urls import InvalidPostUrl, incident_key, normalise_post_url
 from shared.schemas.intake import EvidenceRef, PublicStatus, ReporterMessage, ReportEvent, ReportForward
 from shared.timeutil import Clock
 

@@ -20,12 +20,12 @@ from sqlmodel import Session, col
 from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep
 from services.feedback_api.domain import open311 as o311
 from services.feedback_api.domain import submissions as svc
-from services.feedback_api.domain.incidents import InvalidPostUrl, normalise_post_url
 from services.feedback_api.domain.models import Submission
 from services.feedback_api.domain.text import is_id, text_problem
 from services.feedback_api.schemas import _http_url
 from shared.api import ClockDep, SessionDep
 from shared.errors import DomainError, TooManyRequests
+from shared.post_urls import InvalidPostUrl, normalise_post_url
 from shared.schemas.registry import Platform
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])

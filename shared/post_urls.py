@@ -1,8 +1,5 @@
-"""Post URLs: the same normalisation and ``incident_key`` as feedback_api, so a post found in a
-monitoring review and the same post reported by the public land on one case.
-
-MUST stay identical to ``services/feedback_api/domain/incidents.py`` (tests/case_api/test_post_urls.py
-checks it); it belongs in ``shared/`` — see the case_api report.
+"""Post URLs: many reports of the same post become one incident, and a post found in a monitoring
+review lands on the same case as the public's reports of it (feedback_api and case_api both use this).
 
 ``incident_key`` is the SHA-256 of the normalised post URL. Normalising makes the usual variants of
 one post's address agree: scheme and host case, ``www.``/``m.``/``mobile.`` hosts, twitter.com vs
