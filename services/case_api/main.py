@@ -6,16 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from fastapi import FastAPI
 
 from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
 from services.case_api.scheduler import MonitoringScheduler
 from services.case_api.settings import CaseSettings
-from shared.api import create_service_app, problem_response
-from shared.errors import PROBLEM_TYPE_BASE
+from shared.api import create_service_app
 from shared.timeutil import Clock
 
 SETTINGS_CLASS = CaseSettings
@@ -27,14 +24,6 @@ DESCRIPTION = (
     "audit trail."
 )
 
-
-async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
-    """A value the database refuses (a NUL character in PostgreSQL text, an out-of-range number) is the
-    client's mistake: 422, never 500."""
-    return problem_response(
-        request, 422, title="The request is not valid", type_=PROBLEM_TYPE_BASE + "validation-failed",
-        detail="A value in the request cannot be stored (for example a NUL character).",
-    )
 
 
 def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -63,7 +52,6 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         clock=clock,
         lifespan=lifespan,
     )
-    app.add_exception_handler(DataError, _unstorable_value)
     app.state.relay, app.state.relay_clients = build_relay(settings, app.state.engine, app.state.clock)
     app.state.scheduler = MonitoringScheduler(settings, app.state.engine, app.state.clock)
     return app

@@ -6,15 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from fastapi import FastAPI
 
 from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
-from shared.api import create_service_app, problem_response
-from shared.errors import PROBLEM_TYPE_BASE
+from shared.api import create_service_app
 from shared.timeutil import Clock
 
 SETTINGS_CLASS = PolicySettings
@@ -39,14 +36,6 @@ OPENAPI_TAGS = [
 API_SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
 
-async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
-    """A value the database refuses (a NUL character in PostgreSQL text, an out-of-range number) is the
-    client's mistake: 422, never 500."""
-    return problem_response(
-        request, 422, title="The request is not valid", type_=PROBLEM_TYPE_BASE + "validation-failed",
-        detail="A value in the request cannot be stored (for example a NUL character).",
-    )
-
 
 def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or PolicySettings()
@@ -70,7 +59,6 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         openapi_tags=OPENAPI_TAGS,
         clock=clock,
     )
-    app.add_exception_handler(DataError, _unstorable_value)
     app.state.metrics_source = MetricsSource(
         settings.case_api_url, timeout=settings.metrics_timeout_seconds, cache_seconds=settings.metrics_cache_seconds
     )

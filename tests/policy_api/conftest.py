@@ -12,14 +12,6 @@ START = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def databases(_databases):
-    """Only policy_api's tables are emptied: these tests use no other service's database (and another
-    service's tables may be mid-change in a shared working tree)."""
-    _databases["policy_api"].reset()
-    return _databases
-
-
-@pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
 
