@@ -187,8 +187,12 @@ def list_cases(session: Session, principal: Principal, *, state: str | None = No
     if due_after is not None:
         q = q.where(col(Case.due_at) >= due_after)
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    order = col(Case.due_at) if (due_before or due_after) else col(Case.created_at).desc()
-    rows = list(session.exec(q.order_by(order, col(Case.id)).limit(limit).offset(offset)))
+    ordering: tuple[Any, ...]
+    if due_before or due_after:
+        ordering = (col(Case.due_at), col(Case.id))
+    else:  # newest first, walking ix_cases_created_at_id backwards
+        ordering = (col(Case.created_at).desc(), col(Case.id).desc())
+    rows = list(session.exec(q.order_by(*ordering).limit(limit).offset(offset)))
     return rows, int(total)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import JSON, Column, Field, SQLModel
 
@@ -24,6 +24,12 @@ IdempotencyKey = make_idempotency_model(Base)
 
 class Case(Base, table=True):
     __tablename__ = "cases"
+    # The staff case list pages newest first, for everyone or for one department: without these
+    # indexes every page sorts the whole (filtered) table.
+    __table_args__ = (
+        Index("ix_cases_created_at_id", "created_at", "id"),
+        Index("ix_cases_department_created_at_id", "department", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     reference: str = Field(max_length=32, unique=True)
@@ -31,7 +37,7 @@ class Case(Base, table=True):
     state: str = Field(max_length=20, index=True)
     state_entered_at: datetime
     due_at: datetime | None = Field(default=None, index=True)
-    department: str | None = Field(default=None, max_length=120, index=True)
+    department: str | None = Field(default=None, max_length=120)
     account_id: str | None = Field(default=None, max_length=64)
     account_text: str | None = Field(default=None, max_length=300)
     platform: str | None = Field(default=None, max_length=20)
