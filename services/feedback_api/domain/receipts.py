@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
 
 RECEIPT_DIGITS = 16
+# Each hash takes ~19 MiB and one core for ~50 ms. Without a bound, a burst of submissions makes
+# every threadpool worker hash at once: memory balloons and nothing finishes sooner. Queue instead.
+_HASH_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 HASH_PREFIX = "a2id1$"  # bump when the parameters change (old hashes stay verifiable by their prefix)
 _SEPARATORS = re.compile(r"[\s\-.]")
 
@@ -37,10 +42,11 @@ class ReceiptHasher:
         return hmac.new(self.pepper, b"receipt", hashlib.sha256).digest()
 
     def hash(self, receipt: str) -> str:
-        raw = hash_secret_raw(
-            receipt.encode(), self.salt, time_cost=self.time_cost, memory_cost=self.memory_kib,
-            parallelism=1, hash_len=32, type=Type.ID,
-        )
+        with _HASH_SLOTS:
+            raw = hash_secret_raw(
+                receipt.encode(), self.salt, time_cost=self.time_cost, memory_cost=self.memory_kib,
+                parallelism=1, hash_len=32, type=Type.ID,
+            )
         return HASH_PREFIX + raw.hex()
 
 
