@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import migrations
 from shared.auth import Principal, TokenVerifier
+from shared.caching import PublicResponseCache
 from shared.db import make_engine, ping, writer
 from shared.errors import PROBLEM_TYPE_BASE, DomainError, Unauthorized
 from shared.logging import configure_logging
@@ -221,6 +222,7 @@ def create_service_app(
     security_headers: dict[str, str] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
     clock: Clock | None = None,
+    public_cache_prefixes: tuple[str, ...] = (),
 ) -> FastAPI:
     """Build a service app. The engine is created here (connections are lazy) so tests can
     use the app without running its lifespan; the lifespan migrates in dev, runs the
@@ -274,6 +276,9 @@ def create_service_app(
             allow_credentials=False,
             max_age=600,
         )
+    if public_cache_prefixes:
+        # innermost: cached responses get fresh security headers and request ids on the way out
+        app.add_middleware(PublicResponseCache, prefixes=public_cache_prefixes, ttl=settings.public_cache_seconds)
     app.add_middleware(SecurityHeadersMiddleware, headers=security_headers)
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(RequestContextMiddleware)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -90,3 +92,107 @@ def json_bytes(content: Any) -> bytes:
 def cached_json(request: Request, content: Any, **kw: Any) -> Response:
     """JSON (a Pydantic model or anything ``jsonable_encoder`` takes) with ETag and Cache-Control."""
     return cached_response(request, json_bytes(content), media_type="application/json", **kw)
+
+
+class PublicResponseCache:
+    """A short-lived in-process cache of anonymous GET responses (pure ASGI middleware).
+
+    Public reads are already served with ``Cache-Control: public, max-age=60``: any cache between
+    us and the resident may serve them that stale. This keeps the same promise inside the process,
+    more tightly: entries live ``ttl`` seconds, are keyed by path, query and the app clock's date
+    (so "overdue" flips at midnight even within the TTL), and every successful write handled by
+    this process empties the cache. Other processes of the same service may serve a response up to
+    ``ttl`` seconds old. Requests with an ``Authorization`` header, non-200 answers and bodies over
+    ``max_body`` are never cached. ``If-None-Match`` is answered with 304 from the cached ETag.
+    """
+
+    def __init__(self, app: Any, *, prefixes: tuple[str, ...], ttl: float, max_entries: int = 512,
+                 max_body: int = 512 * 1024) -> None:
+        self.app = app
+        self.prefixes = prefixes
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self._entries: dict[tuple[str, bytes, str], tuple[float, int, list[tuple[bytes, bytes]], bytes]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or self.ttl <= 0:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            await self._passthrough_write(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if b"authorization" in headers or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        clock = getattr(getattr(scope.get("app"), "state", None), "clock", None)
+        day = clock.now().date().isoformat() if clock is not None else ""
+        key = (scope["path"], scope.get("query_string", b""), day)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            await self._replay(hit, headers.get(b"if-none-match"), method, send)
+            return
+        await self._capture(scope, receive, send, key, now)
+
+    async def _replay(self, hit: tuple[float, int, list[tuple[bytes, bytes]], bytes], inm: bytes | None,
+                      method: str, send: Any) -> None:
+        _, status, hdrs, body = hit
+        etag = next((v.decode("latin-1") for k, v in hdrs if k == b"etag"), None)
+        if etag and inm is not None and if_none_match(inm.decode("latin-1"), etag):
+            keep = [(k, v) for k, v in hdrs if k not in (b"content-length", b"content-type")]
+            await send({"type": "http.response.start", "status": 304, "headers": keep})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": hdrs})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+    async def _capture(self, scope: Any, receive: Any, send: Any, key: tuple[str, bytes, str], now: float) -> None:
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+        cacheable = scope["method"] == "GET"
+
+        async def capture_send(message: Any) -> None:
+            nonlocal cacheable
+            if message["type"] == "http.response.start":
+                start.update(message)
+                cacheable = cacheable and message["status"] == 200
+            elif message["type"] == "http.response.body" and cacheable:
+                chunks.append(message.get("body", b""))
+                if sum(map(len, chunks)) > self.max_body:
+                    cacheable = False
+                if not message.get("more_body", False) and cacheable:
+                    self._store(key, now, start["status"], list(start.get("headers", [])), b"".join(chunks))
+            await send(message)
+
+        await self.app(scope, receive, capture_send)
+
+    def _store(self, key: tuple[str, bytes, str], now: float, status: int,
+               headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (now, status, headers, body)
+
+    async def _passthrough_write(self, scope: Any, receive: Any, send: Any) -> None:
+        status = 0
+
+        async def watch(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if scope["method"] not in ("OPTIONS",) and (status < 400 or status == 0):
+                self.clear()

@@ -32,6 +32,8 @@ OPENAPI_TAGS = [
     {"name": "change log", "description": "The append-only record of every write."},
     {"name": "transparency", "description": "The server-rendered Transparency page (HTML)."},
 ]
+# Anonymous GETs under these paths are served from a short in-process cache (shared.caching).
+PUBLIC_CACHE_PREFIXES = ("/v1/policies", "/v1/accounts", "/v1/elements", "/v1/feed.atom", "/transparency")
 # JSON answers never need to load anything; HTML pages set their own, stricter-for-their-needs CSP.
 API_SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
@@ -58,6 +60,7 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         security_headers=API_SECURITY_HEADERS,
         openapi_tags=OPENAPI_TAGS,
         clock=clock,
+        public_cache_prefixes=PUBLIC_CACHE_PREFIXES,
     )
     app.state.metrics_source = MetricsSource(
         settings.case_api_url, timeout=settings.metrics_timeout_seconds, cache_seconds=settings.metrics_cache_seconds

@@ -1,0 +1,93 @@
+"""The in-process cache of anonymous public GETs: hits skip the endpoint, writes empty it,
+staff requests bypass it, 304s come from the cached ETag, the clock's date is part of the key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.registry import SERVICES
+from shared.api import create_service_app
+from shared.caching import cached_json
+from shared.settings import ServiceSettings
+from shared.timeutil import FrozenClock
+
+CALLS = {"n": 0}
+
+
+def _router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/v1/things")
+    def things(request: Request) -> Response:
+        CALLS["n"] += 1
+        return cached_json(request, {"n": CALLS["n"]})
+
+    @r.post("/v1/things", status_code=201)
+    def write(fail: bool = False) -> dict[str, bool]:
+        if fail:
+            from shared.errors import Conflict
+
+            raise Conflict("no")
+        return {"ok": True}
+
+    return r
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock()
+
+
+@pytest.fixture
+def app(databases, dev_key, clock):
+    CALLS["n"] = 0
+    settings = ServiceSettings(database_url=databases["case_api"].url, auth={"dev_key_file": str(dev_key)},
+                               auto_migrate=False, public_cache_seconds=30)
+    return create_service_app(settings=settings, title="t", description="t", version="0",
+                              migrations_dir=SERVICES["case_api"].migrations_dir, routers=[_router()],
+                              clock=clock, public_cache_prefixes=("/v1/things",))
+
+
+async def test_hit_skips_the_endpoint_and_keeps_headers_fresh(app, client):
+    c = client(app)
+    a = await c.get("/v1/things")
+    b = await c.get("/v1/things")
+    assert a.json() == b.json() == {"n": 1} and CALLS["n"] == 1
+    assert a.headers["etag"] == b.headers["etag"]
+    assert a.headers["x-request-id"] != b.headers["x-request-id"]
+    assert b.headers["x-content-type-options"] == "nosniff"
+    assert (await c.get("/v1/things", params={"page": 2})).json() == {"n": 2}
+
+
+async def test_if_none_match_gets_304_from_the_cache(app, client):
+    c = client(app)
+    etag = (await c.get("/v1/things")).headers["etag"]
+    r = await c.get("/v1/things", headers={"If-None-Match": etag})
+    assert r.status_code == 304 and r.content == b"" and CALLS["n"] == 1
+
+
+async def test_successful_write_empties_the_cache_failed_one_does_not(app, client):
+    c = client(app)
+    await c.get("/v1/things")
+    assert (await c.post("/v1/things", params={"fail": True})).status_code == 409
+    assert (await c.get("/v1/things")).json() == {"n": 1}
+    assert (await c.post("/v1/things")).status_code == 201
+    assert (await c.get("/v1/things")).json() == {"n": 2}
+
+
+async def test_requests_with_credentials_bypass(app, client, token):
+    c = client(app)
+    await c.get("/v1/things")
+    r = await c.get("/v1/things", headers=token("admin"))
+    assert r.json() == {"n": 2} and r.headers["cache-control"] == "private, no-cache"
+
+
+async def test_a_new_day_is_a_new_entry(app, client, clock):
+    c = client(app)
+    await c.get("/v1/things")
+    clock.advance(timedelta(days=1))
+    assert (await c.get("/v1/things")).json() == {"n": 2}
