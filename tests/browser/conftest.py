@@ -114,8 +114,11 @@ class HostServer:
                 query = parse_qs(urlparse(self.path).query)
                 lang = query.get("lang", [""])[0]
                 lang_attr = f' lang="{html.escape(lang)}"' if lang else ""
+                # ?theme=bad: values the widget must refuse (low contrast, not a font name).
+                style = (' style="--cs-color-primary: #ffff66; --cs-font-family: url(https://evil.example/x);'
+                         ' --cs-radius: 999px"' if query.get("theme") == ["bad"] else "")
                 snippet = (
-                    f"<div data-civicsocial-widget{lang_attr}></div>"
+                    f"<div data-civicsocial-widget{lang_attr}{style}></div>"
                     f'<script src="{feedback_url}/widget/v1/loader.js" async></script>'
                 )
                 body = HOST_PAGE.format(snippet=snippet).encode()

@@ -296,6 +296,34 @@ def test_host_page_cannot_read_the_widget(browser: Any, stack: Stack) -> None:
         context.close()
 
 
+def test_theme_is_passed_and_validated(browser: Any, stack: Stack) -> None:
+    css_var = "n => getComputedStyle(document.documentElement).getPropertyValue(n).trim()"
+    context, page = open_host(browser, stack, lang="en")
+    try:
+        frame = widget_frame(page)
+        for _ in range(50):  # the theme arrives by postMessage after the frame says it is ready
+            if frame.evaluate(css_var, "--cs-color-primary") == "#7a1f2b":
+                break
+            page.wait_for_timeout(100)
+        assert frame.evaluate(css_var, "--cs-color-primary") == "#7a1f2b"
+        assert frame.evaluate(css_var, "--cs-radius") == "3px"
+        assert frame.evaluate(css_var, "--cs-font-family") == "Georgia, serif"
+    finally:
+        context.close()
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.host.origin}/?lang=en&theme=bad")
+        frame = widget_frame(page)
+        page.wait_for_timeout(300)
+        assert frame.evaluate(css_var, "--cs-color-primary") == "#1d4e89"  # 1.1:1 on white: refused
+        assert frame.evaluate(css_var, "--cs-radius") == "6px"
+        assert "evil" not in frame.evaluate(css_var, "--cs-font-family")
+        assert_accessible(frame, "en-home-bad-theme")
+    finally:
+        context.close()
+
+
 def test_frame_and_page_headers(stack: Stack) -> None:
     base = stack.feedback.url
     frame = httpx.get(f"{base}/widget/v1/frame?lang=es&parent={stack.host.origin}", timeout=10)
