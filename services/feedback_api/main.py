@@ -78,7 +78,8 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         migrations_dir=MIGRATIONS_DIR,
         routers=ROUTERS,
         lifespan=lifespan,
-        body_limit_overrides=[("/v1/reports", settings.upload_body_limit)],
+        # the no-JavaScript form at /report uploads evidence too
+        body_limit_overrides=[("/v1/reports", settings.upload_body_limit), ("/report", settings.upload_body_limit)],
         security_headers=PUBLIC_HEADERS,
         clock=clock,
     )
