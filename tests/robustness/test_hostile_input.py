@@ -38,20 +38,6 @@ def need(service: str, method: str, path: str) -> None:
         pytest.xfail(f"endpoint not implemented yet: {service} {method} {path}")
 
 
-NUL_FINDING = (
-    "finding (PostgreSQL only): a NUL byte in a string reaches the database and psycopg raises "
-    "DataError 'PostgreSQL text fields cannot contain NUL (0x00) bytes' -> 500 instead of 422; "
-    "fix in the kernel (InputModel / path and query strings refuse \\x00), not here"
-)
-
-
-def known_nul_finding(request: pytest.FixtureRequest, db_backend: str) -> None:
-    """Mark this one case as an expected failure on PostgreSQL (non-strict: it starts passing
-    the day the kernel refuses NUL); the check itself is unchanged."""
-    if db_backend == "postgresql":
-        request.node.add_marker(pytest.mark.xfail(reason=NUL_FINDING, strict=False))
-
-
 def problem(r: httpx.Response, *statuses: int) -> None:
     assert r.status_code in statuses, (r.status_code, r.text[:300])
     if r.status_code >= 400:
@@ -105,20 +91,17 @@ NUL_CASES = [
 
 
 @pytest.mark.parametrize("patch", NUL_CASES, ids=["description", "account_text", "link", "email"])
-async def test_nul_bytes_in_a_report(feedback, patch, request, db_backend):
-    if "contact_email" not in patch:
-        known_nul_finding(request, db_backend)  # POST /v1/reports, domain/submissions.py create_report flush
-    # PostgreSQL text cannot hold NUL: unfiltered, this is a 500 on PostgreSQL only
+async def test_nul_bytes_in_a_report(feedback, patch):
+    # PostgreSQL text cannot hold NUL: found as a 500 on 2026-11-25, fixed in the kernel (422)
     problem(await feedback.post("/v1/reports", json={**report_json(1, "nul"), **patch}), 201, 422)
 
 
-async def test_nul_bytes_in_query_and_path(make_app, client, request, db_backend):
-    known_nul_finding(request, db_backend)  # GET /v1/policies/abc%00def: policy_api domain/policies.py get_policy
+async def test_nul_bytes_in_query_and_path(make_app, client):
     c = client(make_app("policy_api"))
     need("policy_api", "GET", "/v1/policies")
     problem(await c.get("/v1/policies", params={"kind": "social\x00media"}), 200, 422)
     problem(await c.get("/v1/accounts", params={"department": "\x00"}), 200, 422)
-    problem(await c.get("/v1/policies/abc%00def"), 404, 422)  # last: the PostgreSQL finding
+    problem(await c.get("/v1/policies/abc%00def"), 404, 422)
 
 
 @pytest.mark.parametrize("value", [10**30, -(10**30), 2**63, -1, 1e308, "NaN", "Infinity", "1e99999"])
@@ -171,9 +154,7 @@ UNICODE = [
 
 
 @pytest.mark.parametrize("text", UNICODE, ids=range(len(UNICODE)))
-async def test_unicode_edge_cases(feedback, text, request, db_backend):
-    if "\u0000" in text:
-        known_nul_finding(request, db_backend)
+async def test_unicode_edge_cases(feedback, text):
     # json.dumps escapes non-ASCII (\\ud800 stays a valid JSON escape even as a lone surrogate)
     body = json.dumps({**report_json(1, "uni"), "description": text[:5000]}).encode()
     r = await feedback.post("/v1/reports", content=body, headers={"Content-Type": "application/json"})
