@@ -49,7 +49,9 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     public_cache_seconds: float = Field(
-        default=5.0, ge=0, le=60, description="In-process cache of anonymous public GETs; 0 turns it off."
+        default=0.0, ge=0, le=60,
+        description="In-process cache of anonymous public GETs (seconds); 0, the default, turns it off. "
+        "With several processes a write is seen by the others within this many seconds.",
     )
     cors_origins: list[str] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
