@@ -35,13 +35,11 @@ BUDGET_SECONDS = 110  # per service per database (issue #9: under two minutes)
 
 # "<service> <METHOD> <path>" -> the finding, reported to the owning team (see docs/bench.md).
 KNOWN: dict[str, str] = {}
-# On PostgreSQL a NUL byte in any string that reaches a query is a psycopg DataError -> 500
-# (SQLite stores it). One kernel finding, many operations: a 500 whose example carries "\x00"
-# is classed as this finding (listed per operation in the xfail reason); any other failure fails.
-NUL_FINDING = "NUL byte reaches PostgreSQL -> DataError -> 500 (the kernel should refuse \\x00 in strings)"
+# (The NUL-byte 500s on PostgreSQL found here on 2026-11-25 are fixed in the kernel: no longer
+# classed as known.)
 
 
-def _fuzz_operation(op, mode, staff_headers, nul_is_known: bool) -> list[str]:
+def _fuzz_operation(op, mode, staff_headers) -> list[str]:
     failures: list[str] = []
 
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -61,9 +59,7 @@ def _fuzz_operation(op, mode, staff_headers, nul_is_known: bool) -> list[str]:
                 ctype = ctype[0] if isinstance(ctype, list) else ctype
                 typed = str(ctype).startswith("application/problem+json") and '"about:blank"' not in response.text
                 if status not in (502, 503, 504) or not typed:
-                    carries_nul = "\\x00" in repr((case.query, case.body, case.path_parameters, case.headers))
-                    tag = "NUL-500: " if nul_is_known and status == 500 and carries_nul else ""
-                    raise ServerError(f"{tag}{status} for {case.method} {case.formatted_path} "
+                    raise ServerError(f"{status} for {case.method} {case.formatted_path} "
                                       f"query={case.query} body={str(case.body)[:200]!r}: {response.text[:300]}")
             case.validate_response(response, checks=CHECKS, headers=headers)
         except BaseException as exc:
@@ -97,13 +93,10 @@ def test_openapi_conformance(service, fuzz_app, staff_headers, db_backend):
         operations += 1
         label = f"{service} {op.method.upper()} {op.path}"
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            problems = _fuzz_operation(op, mode, staff_headers, db_backend == "postgresql")
+            problems = _fuzz_operation(op, mode, staff_headers)
             if problems:
                 found.setdefault(label, []).extend(problems)
     elapsed = time.monotonic() - started
-    for label, problems in found.items():
-        if all("ServerError: NUL-500: " in p for p in problems):
-            known_here.setdefault(label, NUL_FINDING)
     unexpected = {k: v for k, v in found.items() if k not in known_here}
     report = "\n".join(f"{k}:\n    " + "\n    ".join(v) for k, v in unexpected.items())
     assert not unexpected, f"{len(unexpected)} of {operations} operations failed:\n{report}"
