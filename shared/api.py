@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from shared import migrations
 from shared.auth import Principal, TokenVerifier
@@ -128,6 +129,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.connection_invalidated:
             return await _database_down(request, exc)
         return await _unhandled(request, exc)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client went away mid-request (or the body limit cut it off): nobody reads this answer,
+        # and it is not a server error. The unit of work has already rolled back.
+        log.info("client_disconnected")
+        return problem_response(request, 400, detail="The client disconnected before the request was complete.")
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import func, select, text
 
@@ -37,6 +37,10 @@ def _router() -> APIRouter:
     @r.get("/conflict")
     def conflict() -> None:
         raise Conflict("Already published.", current_state="published")
+
+    @r.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
 
     @r.get("/lookup")
     def lookup(topic: str, session: SessionDep) -> dict[str, int]:
@@ -196,3 +200,27 @@ async def test_value_the_database_refuses_is_422_not_500(kernel_app, client, db_
         assert r.json()["type"] == "urn:civicsocial:problem:unstorable-value"
     else:
         assert r.status_code == 200 and r.json() == {"found": 0}
+
+
+async def test_client_disconnect_is_not_logged_as_a_server_error(kernel_app, capsys):
+    """A client that hangs up mid-body: no 'unhandled_error' in the logs, nothing written."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b'{"name": "a"', "more_body": True}
+        return {"type": "http.disconnect"}
+
+    messages = []
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/raw", "raw_path": b"/raw", "query_string": b"",
+             "headers": [(b"content-type", b"application/json")], "http_version": "1.1", "scheme": "http",
+             "server": ("t", 80), "client": ("127.0.0.1", 1), "root_path": "", "app": kernel_app}
+    await kernel_app(scope, receive, send)
+    out = capsys.readouterr().out
+    assert "unhandled_error" not in out and "client_disconnected" in out
