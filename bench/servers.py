@@ -137,6 +137,8 @@ class Stack:
                 f"{p}LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
             })
         env["FEEDBACK_API_SECRETS_DIR"] = str(self.workdir)
+        # as deployed (compose.yaml): policy_api caches anonymous public GETs for 5 s
+        env["POLICY_API_PUBLIC_CACHE_SECONDS"] = os.environ.get("BENCH_POLICY_CACHE_SECONDS", "5")
         if os.environ.get("BENCH_KEEP_RATE_LIMITS") != "1":
             env.update(RAISED_LIMITS)
         env.update(extra or {})
