@@ -147,7 +147,7 @@ class PublicResponseCache:
                       method: str, send: Any) -> None:
         _, status, hdrs, body = hit
         etag = next((v.decode("latin-1") for k, v in hdrs if k == b"etag"), None)
-        if etag and inm is not None and if_none_match(inm.decode("latin-1"), etag):
+        if status == 200 and etag and inm is not None and if_none_match(inm.decode("latin-1"), etag):
             keep = [(k, v) for k, v in hdrs if k not in (b"content-length", b"content-type")]
             await send({"type": "http.response.start", "status": 304, "headers": keep})
             await send({"type": "http.response.body", "body": b""})
@@ -156,31 +156,32 @@ class PublicResponseCache:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
     async def _capture(self, scope: Any, receive: Any, send: Any, key: tuple[str, bytes, str], now: float) -> None:
+        """On a miss, ask the app for the full 200 (without ``If-None-Match``, so revalidating clients
+        refill the cache too), keep it, then answer this client from it (200 or 304)."""
+        inm = dict(scope["headers"]).get(b"if-none-match")
+        inner = dict(scope)
+        inner["headers"] = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
-        cacheable = scope["method"] == "GET"
 
-        async def capture_send(message: Any) -> None:
-            nonlocal cacheable
+        async def buffer(message: Any) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
-                cacheable = cacheable and message["status"] == 200
-            elif message["type"] == "http.response.body" and cacheable:
+            elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-                if sum(map(len, chunks)) > self.max_body:
-                    cacheable = False
-                if not message.get("more_body", False) and cacheable:
-                    self._store(key, now, start["status"], list(start.get("headers", [])), b"".join(chunks))
-            await send(message)
 
-        await self.app(scope, receive, capture_send)
+        await self.app(inner, receive, buffer)
+        entry = (now, int(start["status"]), list(start.get("headers", [])), b"".join(chunks))
+        if scope["method"] == "GET" and entry[1] == 200 and len(entry[3]) <= self.max_body:
+            self._store(key, entry)
+        await self._replay(entry, inm, scope["method"], send)
 
-    def _store(self, key: tuple[str, bytes, str], now: float, status: int,
-               headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def _store(self, key: tuple[str, bytes, str],
+               entry: tuple[float, int, list[tuple[bytes, bytes]], bytes]) -> None:
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[key] = (now, status, headers, body)
+            self._entries[key] = entry
 
     async def _passthrough_write(self, scope: Any, receive: Any, send: Any) -> None:
         status = 0

@@ -91,3 +91,22 @@ async def test_a_new_day_is_a_new_entry(app, client, clock):
     await c.get("/v1/things")
     clock.advance(timedelta(days=1))
     assert (await c.get("/v1/things")).json() == {"n": 2}
+
+
+async def test_revalidating_clients_refill_an_expired_entry(app, client):
+    """Clients that always send If-None-Match must not keep the cache empty."""
+    c = client(app)
+    etag = (await c.get("/v1/things")).headers["etag"]
+    cache = next(m for m in _middlewares(app) if m.__class__.__name__ == "PublicResponseCache")
+    cache.clear()
+    for _ in range(3):
+        r = await c.get("/v1/things", headers={"If-None-Match": etag})
+    assert CALLS["n"] == 2  # one refill after the clear, then served from the cache
+    assert r.status_code == 200 and r.json() == {"n": 2}  # the old ETag no longer matches
+
+
+def _middlewares(app):
+    m = app.middleware_stack
+    while m is not None:
+        yield m
+        m = getattr(m, "app", None)
