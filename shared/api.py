@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -294,6 +295,15 @@ def create_service_app(
     return app
 
 
+def publish_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Add a Pydantic model (and the models it refers to) to an OpenAPI document's components."""
+    body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, sub in body.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components[model.__name__] = body
+
+
 def _register_problem_schema(app: FastAPI) -> None:
     original = app.openapi
 
@@ -301,14 +311,7 @@ def _register_problem_schema(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-        for name, sub in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
-            "$defs", {}
-        ).items():
-            schema["components"]["schemas"].setdefault(name, sub)
-        schema["components"]["schemas"]["Problem"].pop("$defs", None)
+        publish_schema(schema, Problem)
         schema["components"].setdefault("securitySchemes", {})["bearerAuth"] = {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         }

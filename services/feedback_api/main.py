@@ -21,7 +21,7 @@ from services.feedback_api.routers import ROUTERS
 from services.feedback_api.routers.open311 import key_hashes
 from services.feedback_api.schemas import ReportCreate
 from services.feedback_api.settings import FeedbackSettings
-from shared.api import create_service_app
+from shared.api import create_service_app, publish_schema
 from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
 from shared.ratelimit import RateLimiter, Rule
@@ -123,11 +123,7 @@ def _document_report_body(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        model = ReportCreate.model_json_schema(ref_template="#/components/schemas/{model}")
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, sub in model.pop("$defs", {}).items():
-            components.setdefault(name, sub)
-        components["ReportCreate"] = model
+        publish_schema(schema, ReportCreate)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
