@@ -11,7 +11,7 @@ from pydantic import Field, HttpUrl
 
 from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.page import Page
-from shared.schemas.registry import AccountStatus, Platform
+from shared.schemas.registry import AccountStatus, Platform, PrivilegeChange
 
 ElementKey = str
 
@@ -71,10 +71,8 @@ class AccountUpdate(InputModel):
     pio_title: str | None = Field(default=None, max_length=200)
 
 
-class PrivilegeGrant(InputModel):
-    employee_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=2000)
-    case_reference: str | None = Field(default=None, max_length=64)
+class PrivilegeGrant(PrivilegeChange):
+    """A records manager or admin grants posting privileges."""
 
 
 class PrivilegeOut(OutputModel):

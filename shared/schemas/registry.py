@@ -44,12 +44,16 @@ class AccountPublic(OutputModel):
     pio_title: str | None = None
 
 
-class PrivilegeRevocation(InputModel):
-    """case_api -> policy_api: a restorative action revokes an employee's posting privileges."""
+class PrivilegeChange(InputModel):
+    """Granting or revoking an employee's posting privileges on an account: who, why, which case."""
 
     employee_id: str = Field(min_length=1, max_length=100)
     reason: str = Field(min_length=1, max_length=2000)
     case_reference: str | None = Field(default=None, max_length=64)
+
+
+class PrivilegeRevocation(PrivilegeChange):
+    """case_api -> policy_api: a restorative action revokes an employee's posting privileges."""
 
 
 class PrivilegeChangeResult(OutputModel):
