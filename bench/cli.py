@@ -91,7 +91,8 @@ def settle(server: Server, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         t0 = time.perf_counter()
         try:
-            httpx.get(server.url + "/healthz", timeout=timeout)
+            # not /healthz: probes skip admission control, so they answer fast behind a backlog
+            httpx.get(server.url + "/openapi.json", timeout=timeout)
         except httpx.HTTPError:
             pass
         if time.perf_counter() - t0 < 0.05:

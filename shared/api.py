@@ -13,6 +13,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +33,12 @@ from shared.caching import PublicResponseCache
 from shared.db import make_engine, ping, writer
 from shared.errors import PROBLEM_TYPE_BASE, DomainError, Unauthorized
 from shared.logging import configure_logging
-from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from shared.middleware import (
+    AdmissionControl,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from shared.schemas.problem import Problem
 from shared.settings import ServiceSettings
 from shared.timeutil import Clock, SystemClock
@@ -41,6 +47,8 @@ log = structlog.get_logger("shared.api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 DB_RETRY_AFTER_SECONDS = 5
+# Thread tokens beyond max_concurrent_requests: probes (exempt from admission) and slack.
+THREAD_HEADROOM = 8
 
 # Use in routers: @router.get(..., responses=problem_responses(404, 409))
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -242,6 +250,9 @@ def create_service_app(
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             migrations.upgrade(migrations_dir, settings.database_url)
+        # Every admitted request must be able to get its next thread token (AdmissionControl).
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, settings.max_concurrent_requests + THREAD_HEADROOM)
         log.info("service_started", service=settings.service_name, mode=settings.mode)
         try:
             if lifespan is not None:
@@ -285,8 +296,11 @@ def create_service_app(
             allow_credentials=False,
             max_age=600,
         )
+    # innermost: cache hits and refusals above never wait for a slot
+    app.add_middleware(AdmissionControl, limit=settings.max_concurrent_requests,
+                       timeout=settings.admission_timeout_seconds)
     if public_cache_prefixes:
-        # innermost: cached responses get fresh security headers and request ids on the way out
+        # inside the rest: cached responses get fresh security headers and request ids on the way out
         app.add_middleware(PublicResponseCache, prefixes=public_cache_prefixes, ttl=settings.public_cache_seconds)
     app.add_middleware(SecurityHeadersMiddleware, headers=security_headers)
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_body_bytes, overrides=body_limit_overrides)

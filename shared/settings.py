@@ -53,6 +53,15 @@ class ServiceSettings(BaseSettings):
         description="In-process cache of anonymous public GETs (seconds); 0, the default, turns it off. "
         "With several processes a write is seen by the others within this many seconds.",
     )
+    max_concurrent_requests: int = Field(
+        default=32, ge=1, le=1000,
+        description="Requests one process works on at once; more wait in the event loop (see "
+        "shared.middleware.AdmissionControl). The thread pool is sized above this.",
+    )
+    admission_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120,
+        description="How long a request may wait for admission before it is answered 503 with Retry-After.",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     auth: AuthSettings = Field(default_factory=AuthSettings)
