@@ -3,6 +3,7 @@ revocations to policy_api. Started in the app's lifespan; tests call ``relay.dra
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -60,5 +61,6 @@ def build_relay(settings: CaseSettings, engine: Engine, clock: Clock) -> tuple[O
             )
 
     relay = OutboxRelay(engine, OutboxMessage, {TOPIC_REPORT_EVENT: report_event, TOPIC_REVOKE: revoke},
-                        clock=clock, poll_interval=settings.relay_poll_seconds)
+                        clock=clock, poll_interval=settings.relay_poll_seconds,
+                        lease=timedelta(seconds=settings.relay_lease_seconds))
     return relay, [feedback, policy]

@@ -30,6 +30,8 @@ class CaseSettings(ServiceSettings):
     acknowledgement_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     relay_enabled: bool = True
     relay_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    relay_lease_seconds: float = Field(default=60.0, ge=1, le=3600,
+                                       description="Outbox claim lease (see FEEDBACK_API_OUTBOX_LEASE_SECONDS).")
     monitoring_cadence_days: int = Field(default=90, ge=7, le=366, description="Default review cycle (quarterly).")
     monitoring_cadence_by_department: dict[str, int] = Field(default_factory=dict)
     monitoring_grace_days: int = Field(default=14, ge=0, le=90,

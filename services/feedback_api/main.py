@@ -108,7 +108,7 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         app.state.engine, OutboxMessage, make_handlers(app.state.case_client), clock=clock,
         base_backoff=settings.outbox_base_backoff_seconds, max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
-        lease=timedelta(seconds=max(60.0, settings.http_timeout_seconds * 4)),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
     app.state.open311_key_hashes = key_hashes([k.get_secret_value() for k in settings.open311_api_keys])
     _document_report_body(app)

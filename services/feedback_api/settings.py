@@ -74,6 +74,11 @@ class FeedbackSettings(ServiceSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     outbox_base_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
     outbox_max_backoff_seconds: float = Field(default=300.0, gt=0, le=3600)
+    outbox_lease_seconds: float = Field(
+        default=60.0, ge=1, le=3600,
+        description="How long a claimed outbox message stays claimed. After a crash its messages are "
+        "resent once the lease runs out; too short, and a slow delivery is sent twice (case_api dedupes).",
+    )
 
     # --- receipts --------------------------------------------------------------------------
     receipt_hash_memory_kib: int = Field(default=19_456, ge=8, le=1_048_576, description="argon2id m (KiB)")

@@ -38,6 +38,8 @@ FAST_FEEDBACK = {
     "FEEDBACK_API_OUTBOX_BASE_BACKOFF_SECONDS": "0.1",
     "FEEDBACK_API_OUTBOX_MAX_BACKOFF_SECONDS": "1",
     "FEEDBACK_API_OUTBOX_POLL_SECONDS": "0.2",
+    # after the SIGKILL drill, claimed-but-unfinished messages wait out the lease (60 s default)
+    "FEEDBACK_API_OUTBOX_LEASE_SECONDS": "10",
 }
 NO_LIMITS = {
     f"FEEDBACK_API_RATE_{name}": "10000000/minute"
