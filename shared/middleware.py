@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable
 
 import anyio
@@ -13,10 +13,11 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import PROBLEM_TYPE_BASE, PayloadTooLarge, Unavailable
+from shared.logging import access_line
 from shared.schemas.problem import Problem
 
 log = structlog.get_logger("access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 
 
 def problem_bytes(problem: Problem) -> bytes:
@@ -34,11 +35,16 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        incoming = b""
+        for k, v in scope["headers"]:
+            if k == b"x-request-id":
+                incoming = v
+                break
+        request_id = incoming.decode("latin-1") if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        rid_header = (b"x-request-id", request_id.encode())
+        # bound for this request only: reset on the way out, so nothing leaks into the next one
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         start = time.perf_counter()
         status = 500
 
@@ -46,22 +52,16 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            log.info(
-                "request",
-                method=scope["method"],
-                route=getattr(route, "path", "<unmatched>"),
-                status=status,
-                duration_ms=round((time.perf_counter() - start) * 1000, 2),
-            )
+            access_line(method=scope["method"], route=getattr(route, "path", "<unmatched>"), status=status,
+                        duration_ms=round((time.perf_counter() - start) * 1000, 2), request_id=request_id)
+            structlog.contextvars.reset_contextvars(**tokens)
 
 
 class BodySizeLimitMiddleware:
@@ -83,8 +83,18 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = chunked = None
+        for k, v in scope["headers"]:
+            if k == b"content-length":
+                declared = v
+            elif k == b"transfer-encoding":
+                chunked = v
+        if declared is None and chunked is None and scope["method"] in ("GET", "HEAD"):
+            # a GET without Content-Length or Transfer-Encoding has no body in HTTP/1.1 (RFC 9112
+            # section 6.3) and no endpoint of ours reads one: skip the wrappers (most reads)
+            await self.app(scope, receive, send)
+            return
         limit = self.limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
                 too_big = int(declared) > limit
@@ -161,6 +171,8 @@ class SecurityHeadersMiddleware:
         }
         base.update({k.lower(): v for k, v in (headers or {}).items()})
         self.headers = [(k.encode(), v.encode()) for k, v in base.items()]
+        # the app set none of these: append ours as they are (a CSP of its own may allow framing)
+        self.watch = frozenset(k for k, _ in self.headers) | {b"content-security-policy"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -169,18 +181,21 @@ class SecurityHeadersMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 existing = {k.lower() for k, _ in headers}
-                # A response that states who may frame it (CSP frame-ancestors, e.g. the widget
-                # iframe) must not be overridden by the blanket X-Frame-Options: DENY.
-                framed = any(
-                    k.lower() == b"content-security-policy" and b"frame-ancestors" in v for k, v in headers
-                )
-                message["headers"] = headers + [
-                    (k, v)
-                    for k, v in self.headers
-                    if k not in existing and not (framed and k == b"x-frame-options")
-                ]
+                if self.watch.isdisjoint(existing):
+                    headers += self.headers  # the common case
+                else:
+                    # A response that states who may frame it (CSP frame-ancestors, e.g. the widget
+                    # iframe) must not be overridden by the blanket X-Frame-Options: DENY.
+                    framed = any(
+                        k.lower() == b"content-security-policy" and b"frame-ancestors" in v for k, v in headers
+                    )
+                    headers += [
+                        (k, v) for k, v in self.headers
+                        if k not in existing and not (framed and k == b"x-frame-options")
+                    ]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
@@ -201,9 +216,11 @@ class AdmissionControl:
     ``limit`` admitted requests and at least ``limit + 1`` thread tokens (the lifespan in
     ``shared.api`` sets them), an admitted request can always get its next token.
 
-    A request that waits longer than ``timeout`` seconds is answered 503 problem+json with
-    Retry-After (load shedding instead of an ever longer queue). ``exempt`` paths (probes)
-    skip the queue so an orchestrator still sees a busy process as alive."""
+    Load shedding: a request that waits longer than ``timeout`` seconds is answered 503
+    problem+json with Retry-After. So that a client is not kept waiting only to be refused, a
+    request is refused at once when the queue ahead of it already needs longer than ``timeout``
+    to drain, estimated as ``queued x mean time in the app / limit`` (moving average).
+    ``exempt`` paths (probes) skip the queue so an orchestrator still sees a busy process as alive."""
 
     def __init__(self, app: ASGIApp, *, limit: int, timeout: float, retry_after: int = 2,
                  exempt: Iterable[str] = ("/healthz", "/readyz")) -> None:
@@ -213,28 +230,42 @@ class AdmissionControl:
         self.retry_after = retry_after
         self.exempt = frozenset(exempt)
         self._slots = anyio.Semaphore(limit)
+        self.queued = 0
+        self.mean_seconds = 0.0  # moving average of the time an admitted request spends in the app
 
     @property
     def in_flight(self) -> int:
         return self.limit - self._slots.value
 
+    def expected_wait(self) -> float:
+        return (self.queued + 1) * self.mean_seconds / self.limit
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
+        if self._slots.value == 0 and self.expected_wait() > self.timeout:
+            await self._busy(scope, send, "queue_full")
+            return
+        self.queued += 1
         try:
             with anyio.fail_after(self.timeout):
                 await self._slots.acquire()
         except TimeoutError:
-            log.warning("request_shed", waited_s=self.timeout, limit=self.limit)
-            await self._busy(scope, send)
+            await self._busy(scope, send, "waited_too_long")
             return
+        finally:
+            self.queued -= 1
+        start = time.perf_counter()
         try:
             await self.app(scope, receive, send)
         finally:
             self._slots.release()
+            spent = time.perf_counter() - start
+            self.mean_seconds = spent if not self.mean_seconds else 0.9 * self.mean_seconds + 0.1 * spent
 
-    async def _busy(self, scope: Scope, send: Send) -> None:
+    async def _busy(self, scope: Scope, send: Send, why: str) -> None:
+        log.warning("request_shed", reason=why, queued=self.queued, limit=self.limit)
         problem = Problem(
             type=PROBLEM_TYPE_BASE + Unavailable.slug,
             title=Unavailable.title,

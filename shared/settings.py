@@ -59,8 +59,9 @@ class ServiceSettings(BaseSettings):
         "shared.middleware.AdmissionControl). The thread pool is sized above this.",
     )
     admission_timeout_seconds: float = Field(
-        default=10.0, gt=0, le=120,
-        description="How long a request may wait for admission before it is answered 503 with Retry-After.",
+        default=5.0, gt=0, le=120,
+        description="How long a request may wait for admission before it is answered 503 with Retry-After "
+        "(refused at once when the queue ahead of it would take longer than this).",
     )
     cors_origins: list[str] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"

@@ -101,3 +101,25 @@ async def test_admitted_requests_never_exceed_the_limit():
         gate.set()
         results = await asyncio.gather(*tasks)
     assert [r.status_code for r in results] == [200] * 10
+
+
+async def test_a_request_behind_a_queue_that_cannot_drain_in_time_is_refused_at_once():
+    holder = [anyio.Event()]
+    mw = AdmissionControl(lambda s, r, se: _blocking_app(holder[0], s, r, se), limit=1, timeout=1.0)
+    transport = httpx.ASGITransport(app=mw)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        # a quick request first, so the moving average is measured rather than assumed
+        holder[0].set()
+        assert (await c.get("/warm")).status_code == 200
+        assert 0 < mw.mean_seconds < 0.5
+        mw.mean_seconds = 2.0  # as if requests had been taking 2 s each
+        holder[0] = anyio.Event()
+        first = asyncio.create_task(c.get("/slow"))
+        await asyncio.sleep(0.05)
+        t0 = time.monotonic()
+        shed = await c.get("/next")  # 1 slot, 2 s a request: >1 s ahead of it
+        waited = time.monotonic() - t0
+        holder[0].set()
+        assert (await first).status_code == 200
+    assert shed.status_code == 503 and shed.headers["retry-after"] == "2"
+    assert waited < 0.5, f"refused after {waited:.2f}s, not at once"
