@@ -44,7 +44,11 @@ class ServiceSettings(BaseSettings):
         default=None, description="Apply migrations at start. Defaults to true in dev, false in production."
     )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
-    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_pool_size: int = Field(
+        default=20, ge=1, le=100,
+        description="Database connections per process (no overflow). Each of the three services on "
+        "PostgreSQL keeps up to this many, plus its relay's.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
