@@ -166,8 +166,20 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     thread. A sync generator here cost two thread hops a request instead of one. The end runs
     shielded from cancellation and on its own limiter, as FastAPI does for sync generators, so a
     commit never waits behind the endpoints holding the thread pool's tokens."""
+    async with _unit_of_work(request, write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
+        yield session
+
+
+async def _read_session(request: Request) -> AsyncIterator[Session]:
+    """For a POST that only reads (a lookup whose key must not travel in a URL, such as a
+    receipt): no ``BEGIN IMMEDIATE``, so it never queues behind writers for SQLite's lock."""
+    async with _unit_of_work(request, write=False) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _unit_of_work(request: Request, *, write: bool) -> AsyncIterator[Session]:
     engine: Engine = request.app.state.engine
-    write = request.method not in ("GET", "HEAD", "OPTIONS")
     session = Session(writer(engine) if write else engine, expire_on_commit=False)
     try:
         yield session
@@ -197,6 +209,7 @@ def _discard(session: Session) -> None:
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
 
 
 def _clock(request: Request) -> Clock:

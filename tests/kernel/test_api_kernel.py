@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from services.feedback_api.domain.models import OutboxMessage
 from services.registry import SERVICES
-from shared.api import SessionDep, create_service_app
+from shared.api import ReadSessionDep, SessionDep, create_service_app
 from shared.errors import Conflict
 from shared.outbox import enqueue
 from shared.schemas import InputModel
@@ -224,3 +225,30 @@ async def test_client_disconnect_is_not_logged_as_a_server_error(kernel_app, cap
     await kernel_app(scope, receive, send)
     out = capsys.readouterr().out
     assert "unhandled_error" not in out and "client_disconnected" in out
+
+
+async def test_read_session_on_a_post_does_not_take_the_sqlite_write_lock(databases, dev_key, db_backend):
+    """POST lookups (receipts) read under ReadSessionDep: while another connection holds the
+    write lock they still answer; a SessionDep POST would wait for the lock (BEGIN IMMEDIATE)."""
+    if db_backend != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    r = APIRouter()
+
+    @r.post("/lookup")
+    def lookup(session: ReadSessionDep) -> dict[str, int]:
+        return {"n": session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()}
+
+    settings = ServiceSettings(database_url=databases["feedback_api"].url, auth={"dev_key_file": str(dev_key)},
+                               auto_migrate=False)
+    app = create_service_app(settings=settings, title="t", description="t", version="0",
+                             migrations_dir=SERVICES["feedback_api"].migrations_dir, routers=[r])
+    holder = sqlite3.connect(databases["feedback_api"].url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=5) as c:
+            resp = await c.post("/lookup")
+        assert resp.status_code == 200 and resp.json() == {"n": 0}
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -15,7 +15,7 @@ from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.models import Submission
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.schemas import MessageAccepted, MessageOut, ReceiptIn, ReceiptMessageIn, ReceiptStatus
-from shared.api import SessionDep, problem_responses
+from shared.api import ReadSessionDep, SessionDep, problem_responses
 from shared.errors import NotFound
 from shared.ratelimit import RateLimiter, rate_limit
 from shared.schemas.intake import PublicStatus
@@ -38,7 +38,7 @@ def _lookup(
 
 @router.post("/status", operation_id="receipt_status", summary="Status and messages of your submission",
              responses=problem_responses(404, 429))
-def status(body: ReceiptIn, request: Request, session: SessionDep, intake: IntakeDep,
+def status(body: ReceiptIn, request: Request, session: ReadSessionDep, intake: IntakeDep,
            limiter: LimiterDep) -> ReceiptStatus:
     sub = _lookup(request, session, intake, limiter, body.receipt)
     return ReceiptStatus(
