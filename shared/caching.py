@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+import anyio
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -104,7 +105,17 @@ class PublicResponseCache:
     this process empties the cache. Other processes of the same service may serve a response up to
     ``ttl`` seconds old. Requests with an ``Authorization`` header, non-200 answers and bodies over
     ``max_body`` are never cached. ``If-None-Match`` is answered with 304 from the cached ETag.
+
+    No stampede: one request at a time refills an entry. Past half its TTL, the first request
+    refreshes it while the others are still answered from it (so under steady traffic an entry
+    never expires); requests for a missing entry wait for the one request already fetching it.
+    Measured before this, with 256 connections on one policy: every 5 s all of them missed at
+    once, queued in admission control, and about 5% were shed with 503; at 32 connections the
+    refill spikes set p99 at 46-113 ms against a p50 of 2.6 ms. A write empties the cache and
+    bumps a generation, so a response fetched before the write is never stored after it.
     """
+
+    WAIT_FOR_FILL_SECONDS = 10.0
 
     def __init__(self, app: Any, *, prefixes: tuple[str, ...], ttl: float, max_entries: int = 512,
                  max_body: int = 512 * 1024) -> None:
@@ -115,10 +126,14 @@ class PublicResponseCache:
         self.max_body = max_body
         self._entries: dict[tuple[str, bytes, str], tuple[float, int, list[tuple[bytes, bytes]], bytes]] = {}
         self._lock = threading.Lock()
+        self._filling: dict[tuple[str, bytes, str], anyio.Event] = {}
+        self._generation = 0
+        self.now = time.monotonic  # tests move time here
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._generation += 1
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or self.ttl <= 0:
@@ -135,13 +150,31 @@ class PublicResponseCache:
         clock = getattr(getattr(scope.get("app"), "state", None), "clock", None)
         day = clock.now().date().isoformat() if clock is not None else ""
         key = (scope["path"], scope.get("query_string", b""), day)
-        now = time.monotonic()
+        inm = headers.get(b"if-none-match")
+        now = self.now()
         with self._lock:
             hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self.ttl:
-            await self._replay(hit, headers.get(b"if-none-match"), method, send)
+        age = now - hit[0] if hit is not None else None
+        filling = self._filling.get(key)
+        if hit is not None and age is not None and age < self.ttl and (age < self.ttl / 2 or filling is not None):
+            await self._replay(hit, inm, method, send)  # fresh, or being refreshed by another request
             return
-        await self._capture(scope, receive, send, key, now)
+        if filling is not None:  # missing or expired, and another request is fetching it: wait for it
+            with anyio.move_on_after(self.WAIT_FOR_FILL_SECONDS):
+                await filling.wait()
+            with self._lock:
+                hit = self._entries.get(key)
+            if hit is not None and self.now() - hit[0] < self.ttl:
+                await self._replay(hit, inm, method, send)
+                return
+            await self._capture(scope, receive, send, key, self.now())  # the fill failed: fetch ourselves
+            return
+        done = self._filling[key] = anyio.Event()
+        try:
+            await self._capture(scope, receive, send, key, now)
+        finally:
+            del self._filling[key]
+            done.set()
 
     async def _replay(self, hit: tuple[float, int, list[tuple[bytes, bytes]], bytes], inm: bytes | None,
                       method: str, send: Any) -> None:
@@ -170,15 +203,18 @@ class PublicResponseCache:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
+        generation = self._generation
         await self.app(inner, receive, buffer)
         entry = (now, int(start["status"]), list(start.get("headers", [])), b"".join(chunks))
         if scope["method"] == "GET" and entry[1] == 200 and len(entry[3]) <= self.max_body:
-            self._store(key, entry)
+            self._store(key, entry, generation)
         await self._replay(entry, inm, scope["method"], send)
 
     def _store(self, key: tuple[str, bytes, str],
-               entry: tuple[float, int, list[tuple[bytes, bytes]], bytes]) -> None:
+               entry: tuple[float, int, list[tuple[bytes, bytes]], bytes], generation: int) -> None:
         with self._lock:
+            if generation != self._generation:
+                return  # a write happened while this response was being made: it may predate it
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
             self._entries[key] = entry

@@ -3,6 +3,8 @@ staff requests bypass it, 304s come from the cached ETag, the clock's date is pa
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -110,3 +112,69 @@ def _middlewares(app):
     while m is not None:
         yield m
         m = getattr(m, "app", None)
+
+
+SLOW = {"n": 0}
+
+
+def _slow_router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/v1/slow")
+    def slow(request: Request) -> Response:
+        SLOW["n"] += 1
+        n = SLOW["n"]
+        time.sleep(0.2)  # long enough for the other requests to arrive while it runs
+        return cached_json(request, {"n": n})
+
+    @r.post("/v1/slow", status_code=201)
+    def write() -> dict[str, bool]:
+        return {"ok": True}
+
+    return r
+
+
+@pytest.fixture
+def slow_app(databases, dev_key, clock):
+    SLOW["n"] = 0
+    settings = ServiceSettings(database_url=databases["case_api"].url, auth={"dev_key_file": str(dev_key)},
+                               auto_migrate=False, public_cache_seconds=30)
+    return create_service_app(settings=settings, title="t", description="t", version="0",
+                              migrations_dir=SERVICES["case_api"].migrations_dir, routers=[_slow_router()],
+                              clock=clock, public_cache_prefixes=("/v1/slow",))
+
+
+def _cache(app):
+    return next(m for m in _middlewares(app) if m.__class__.__name__ == "PublicResponseCache")
+
+
+async def test_concurrent_misses_make_one_request_to_the_app(slow_app, client):
+    c = client(slow_app)
+    responses = await asyncio.gather(*(c.get("/v1/slow") for _ in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    assert {r.json()["n"] for r in responses} == {1}
+    assert SLOW["n"] == 1
+
+
+async def test_past_half_its_ttl_one_request_refreshes_while_the_others_are_served(slow_app, client):
+    c = client(slow_app)
+    await c.get("/healthz")  # builds the middleware stack
+    cache = _cache(slow_app)
+    t = [1000.0]
+    cache.now = lambda: t[0]
+    assert (await c.get("/v1/slow")).json() == {"n": 1}
+    t[0] += 20  # past half of the 30 s TTL, not expired
+    responses = await asyncio.gather(*(c.get("/v1/slow") for _ in range(10)))
+    seen = sorted(r.json()["n"] for r in responses)
+    assert SLOW["n"] == 2  # exactly one refresh
+    assert seen.count(2) == 1 and seen.count(1) == 9  # the refresher got the new body, the rest the cached one
+    assert (await c.get("/v1/slow")).json() == {"n": 2}
+
+
+async def test_a_response_made_before_a_write_is_not_stored_after_it(slow_app, client):
+    c = client(slow_app)
+    fill = asyncio.create_task(c.get("/v1/slow"))
+    await asyncio.sleep(0.05)  # the fill is running
+    assert (await c.post("/v1/slow")).status_code == 201
+    assert (await fill).json() == {"n": 1}
+    assert (await c.get("/v1/slow")).json() == {"n": 2}  # not served from the pre-write fill
