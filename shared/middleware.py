@@ -12,7 +12,7 @@ import anyio
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PROBLEM_TYPE_BASE, PayloadTooLarge, Unavailable
+from shared.errors import PROBLEM_TYPE_BASE, DomainError, PayloadTooLarge, Unavailable
 from shared.logging import access_line
 from shared.schemas.problem import Problem
 
@@ -22,6 +22,23 @@ _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")  # fullmatch: "$" would let a
 
 def problem_bytes(problem: Problem) -> bytes:
     return json.dumps(problem.body(), separators=(",", ":")).encode()
+
+
+async def send_problem(scope: Scope, send: Send, kind: type[DomainError], detail: str,
+                       headers: list[tuple[bytes, bytes]]) -> None:
+    """Answer with problem+json straight from middleware (no app below to raise into)."""
+    status = kind.status
+    body = problem_bytes(Problem(
+        type=PROBLEM_TYPE_BASE + kind.slug, title=kind.title, status=status, detail=detail,
+        instance=scope["path"], request_id=scope.get("state", {}).get("request_id"),
+    ))
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+                    *headers],
+    })
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestContextMiddleware:
@@ -135,27 +152,8 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, tracking_send)
 
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
-        problem = Problem(
-            type=PROBLEM_TYPE_BASE + PayloadTooLarge.slug,
-            title=PayloadTooLarge.title,
-            status=413,
-            detail=f"The request body exceeds {limit} bytes.",
-            instance=scope["path"],
-            request_id=scope.get("state", {}).get("request_id"),
-        )
-        body = problem_bytes(problem)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(scope, send, PayloadTooLarge, f"The request body exceeds {limit} bytes.",
+                           [(b"connection", b"close")])
 
 
 class SecurityHeadersMiddleware:
@@ -266,22 +264,5 @@ class AdmissionControl:
 
     async def _busy(self, scope: Scope, send: Send, why: str) -> None:
         log.warning("request_shed", reason=why, queued=self.queued, limit=self.limit)
-        problem = Problem(
-            type=PROBLEM_TYPE_BASE + Unavailable.slug,
-            title=Unavailable.title,
-            status=503,
-            detail="The service is busy. Please retry shortly.",
-            instance=scope["path"],
-            request_id=scope.get("state", {}).get("request_id"),
-        )
-        body = problem_bytes(problem)
-        await send({
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(self.retry_after).encode()),
-            ],
-        })
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(scope, send, Unavailable, "The service is busy. Please retry shortly.",
+                           [(b"retry-after", str(self.retry_after).encode())])
