@@ -154,9 +154,9 @@ class PublicResponseCache:
         now = self.now()
         with self._lock:
             hit = self._entries.get(key)
-        age = now - hit[0] if hit is not None else None
+        age = now - hit[0] if hit is not None else self.ttl
         filling = self._filling.get(key)
-        if hit is not None and age is not None and age < self.ttl and (age < self.ttl / 2 or filling is not None):
+        if hit is not None and age < self.ttl and (age < self.ttl / 2 or filling is not None):
             await self._replay(hit, inm, method, send)  # fresh, or being refreshed by another request
             return
         if filling is not None:  # missing or expired, and another request is fetching it: wait for it
