@@ -44,14 +44,18 @@ def clock():
     return FrozenClock()
 
 
-@pytest.fixture
-def app(databases, dev_key, clock):
-    CALLS["n"] = 0
+def _cached_app(databases, dev_key, clock, router: APIRouter, prefix: str):
     settings = ServiceSettings(database_url=databases["case_api"].url, auth={"dev_key_file": str(dev_key)},
                                auto_migrate=False, public_cache_seconds=30)
     return create_service_app(settings=settings, title="t", description="t", version="0",
-                              migrations_dir=SERVICES["case_api"].migrations_dir, routers=[_router()],
-                              clock=clock, public_cache_prefixes=("/v1/things",))
+                              migrations_dir=SERVICES["case_api"].migrations_dir, routers=[router],
+                              clock=clock, public_cache_prefixes=(prefix,))
+
+
+@pytest.fixture
+def app(databases, dev_key, clock):
+    CALLS["n"] = 0
+    return _cached_app(databases, dev_key, clock, _router(), "/v1/things")
 
 
 async def test_hit_skips_the_endpoint_and_keeps_headers_fresh(app, client):
@@ -99,8 +103,7 @@ async def test_revalidating_clients_refill_an_expired_entry(app, client):
     """Clients that always send If-None-Match must not keep the cache empty."""
     c = client(app)
     etag = (await c.get("/v1/things")).headers["etag"]
-    cache = next(m for m in _middlewares(app) if m.__class__.__name__ == "PublicResponseCache")
-    cache.clear()
+    _cache(app).clear()
     for _ in range(3):
         r = await c.get("/v1/things", headers={"If-None-Match": etag})
     assert CALLS["n"] == 2  # one refill after the clear, then served from the cache
@@ -137,11 +140,7 @@ def _slow_router() -> APIRouter:
 @pytest.fixture
 def slow_app(databases, dev_key, clock):
     SLOW["n"] = 0
-    settings = ServiceSettings(database_url=databases["case_api"].url, auth={"dev_key_file": str(dev_key)},
-                               auto_migrate=False, public_cache_seconds=30)
-    return create_service_app(settings=settings, title="t", description="t", version="0",
-                              migrations_dir=SERVICES["case_api"].migrations_dir, routers=[_slow_router()],
-                              clock=clock, public_cache_prefixes=("/v1/slow",))
+    return _cached_app(databases, dev_key, clock, _slow_router(), "/v1/slow")
 
 
 def _cache(app):
