@@ -260,6 +260,12 @@ class ServiceTokenProvider:
             self._expires = time.time() + ttl
             return self._token
 
+    def invalidate(self, token: str) -> None:
+        """The peer refused ``token`` (401): the next ``token()`` fetches a new one."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
     def _fetch(self) -> tuple[str, int]:
         s = self._settings
         if self._mode == "dev":

@@ -11,8 +11,6 @@ commits once, or rolls back; repositories only ``flush``.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,12 +18,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_HOLDS_WRITE_LOCK = "civicsocial_holds_write_lock"
 
 
 def normalise_url(url: str) -> str:
@@ -41,7 +37,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalise_url(url)).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10,
+                sqlite_begin: str = "DEFERRED") -> Engine:
+    """One engine. ``Database`` below is what services use; this is for tools and tests that
+    need a plain engine. On SQLite, ``sqlite_begin`` is how every transaction starts."""
     url = normalise_url(url)
     if is_sqlite(url):
         database = make_url(url).database
@@ -53,12 +52,12 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=0,
                                    pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous, sqlite_begin)
         return engine
     # No overflow: an overflow connection is closed again as soon as the pool is full, so under
     # steady load every request past pool_size opened a new connection (py-spy: connect and its
     # pragmas were ~6% of case_api's busy time on SQLite). Requests past the pool wait for one
-    # (pool_timeout), bounded by admission control in front.
+    # (pool_timeout), then get 503 problem+json.
     return create_engine(
         url,
         pool_size=pool_size,
@@ -69,9 +68,11 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
     )
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, begin: str) -> None:
     if synchronous not in {"NORMAL", "FULL"}:
         raise ValueError("synchronous must be NORMAL or FULL")
+    if begin not in {"DEFERRED", "IMMEDIATE"}:
+        raise ValueError("begin must be DEFERRED or IMMEDIATE")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -84,49 +85,68 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
 
-    # Writers of this engine queue on an in-process lock before BEGIN IMMEDIATE. SQLite's own busy
-    # handler polls with sleeps that grow to 100 ms, so under contention a writer that has waited
-    # long keeps losing to newcomers: the bench (report POST, hash at minimum cost, 32
-    # connections, ~230 writes/s) saw p99 6.2 s against a p50 of 69 ms, and the outbox relay
-    # starving past the busy timeout. A lock hands over the moment it is released. Other
-    # processes on the same file still meet SQLite's busy handler, as before.
-    write_lock = threading.Lock()
-
-    def _release(info: dict[str, Any]) -> None:
-        if info.pop(_HOLDS_WRITE_LOCK, False):
-            write_lock.release()
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        if mode == "IMMEDIATE":
-            if not write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-                raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
-            conn.info[_HOLDS_WRITE_LOCK] = True
-        try:
-            conn.exec_driver_sql(f"BEGIN {mode}")
-        except BaseException:
-            _release(conn.info)
-            raise
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', begin)}")
 
-    # released as the transaction ends (just before COMMIT/ROLLBACK: a next writer then meets
-    # SQLite's busy handler for the few ms the commit takes), and, as a backstop, whenever the
-    # connection goes back to the pool or is invalidated
-    @event.listens_for(engine, "commit")
-    def _on_commit(conn: Any) -> None:
-        _release(conn.info)
 
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(conn: Any) -> None:
-        _release(conn.info)
+class Database:
+    """A service's database: ``read()`` and ``write()`` units of work.
 
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
-        _release(record.info)
+    The use-case decides which one it needs, not the HTTP method. On a SQLite file there are
+    two engines: readers (a pool of ``pool_size``, deferred transactions: in WAL mode they never
+    take or wait for the write lock) and one writer connection (``pool_size=1, max_overflow=0``,
+    ``BEGIN IMMEDIATE``), so writers of this process queue in SQLAlchemy's pool, in order, for up
+    to the busy timeout, and a lock cannot outlive its connection. Writers in other processes on
+    the same file still meet SQLite's busy handler. On PostgreSQL both are the same engine.
+    """
 
-    @event.listens_for(engine, "invalidate")
-    def _on_invalidate(_dbapi_conn: Any, record: Any, _exc: Any) -> None:
-        _release(record.info)
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> None:
+        self.url = normalise_url(url)
+        self.reader = make_engine(self.url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size)
+        database = make_url(self.url).database if is_sqlite(self.url) else None
+        if database and database != ":memory:":
+            self.writer = make_engine(self.url, sqlite_synchronous=sqlite_synchronous, pool_size=1,
+                                      sqlite_begin="IMMEDIATE")
+        else:
+            self.writer = self.reader
+
+    @property
+    def dialect(self) -> str:
+        return self.reader.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A unit of work that commits on success and rolls back on any exception."""
+        with _unit(self.writer, commit=True) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads: always rolled back, never waits for writers."""
+        with _unit(self.reader, commit=False) as session:
+            yield session
+
+    def ping(self) -> None:
+        ping(self.reader)
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        if self.writer is not self.reader:
+            self.writer.dispose()
+
+
+@contextmanager
+def _unit(engine: Engine, *, commit: bool) -> Iterator[Session]:
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        if commit:
+            session.commit()
+    finally:
+        # after a commit this ends nothing; otherwise it discards the transaction
+        session.rollback()
+        session.close()
 
 
 def writer(engine: Engine) -> Engine:

@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request id + access log, body size limit, security headers, admission control."""
+"""Pure-ASGI middleware: request id + access log, body size limit, security headers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import re
 import time
 from collections.abc import Iterable
 
-import anyio
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PROBLEM_TYPE_BASE, DomainError, PayloadTooLarge, Unavailable
+from shared.errors import PROBLEM_TYPE_BASE, DomainError, PayloadTooLarge
 from shared.logging import access_line
 from shared.schemas.problem import Problem
 
@@ -197,72 +196,3 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
-
-
-
-class AdmissionControl:
-    """Bounds how many requests one process works on at once; the rest wait here, in the
-    event loop, holding nothing.
-
-    Why it exists: sync endpoints, sync dependencies and FastAPI's response validation each
-    take a token from AnyIO's thread limiter, one after another. A request that has opened a
-    write transaction (on SQLite: the database write lock) still needs one more token to
-    validate its response before the unit of work commits. Unbounded, a burst fills every
-    token with requests waiting for that same lock (or for a pooled connection), the lock
-    holder cannot get a token, and the process stalls until the busy timeout turns the
-    waiters into 503s. Measured with wrk: 0 responses in 10 s after a burst on SQLite. With
-    ``limit`` admitted requests and at least ``limit + 1`` thread tokens (the lifespan in
-    ``shared.api`` sets them), an admitted request can always get its next token.
-
-    Load shedding: a request that waits longer than ``timeout`` seconds is answered 503
-    problem+json with Retry-After. So that a client is not kept waiting only to be refused, a
-    request is refused at once when the queue ahead of it already needs longer than ``timeout``
-    to drain, estimated as ``queued x mean time in the app / limit`` (moving average).
-    ``exempt`` paths (probes) skip the queue so an orchestrator still sees a busy process as alive."""
-
-    def __init__(self, app: ASGIApp, *, limit: int, timeout: float, retry_after: int = 2,
-                 exempt: Iterable[str] = ("/healthz", "/readyz")) -> None:
-        self.app = app
-        self.limit = limit
-        self.timeout = timeout
-        self.retry_after = retry_after
-        self.exempt = frozenset(exempt)
-        self._slots = anyio.Semaphore(limit)
-        self.queued = 0
-        self.mean_seconds = 0.0  # moving average of the time an admitted request spends in the app
-
-    @property
-    def in_flight(self) -> int:
-        return self.limit - self._slots.value
-
-    def expected_wait(self) -> float:
-        return (self.queued + 1) * self.mean_seconds / self.limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        if self._slots.value == 0 and self.expected_wait() > self.timeout:
-            await self._busy(scope, send, "queue_full")
-            return
-        self.queued += 1
-        try:
-            with anyio.fail_after(self.timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            await self._busy(scope, send, "waited_too_long")
-            return
-        finally:
-            self.queued -= 1
-        start = time.perf_counter()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self._slots.release()
-            spent = time.perf_counter() - start
-            self.mean_seconds = spent if not self.mean_seconds else 0.9 * self.mean_seconds + 0.1 * spent
-
-    async def _busy(self, scope: Scope, send: Send, why: str) -> None:
-        log.warning("request_shed", reason=why, queued=self.queued, limit=self.limit)
-        await send_problem(scope, send, Unavailable, "The service is busy. Please retry shortly.",
-                           [(b"retry-after", str(self.retry_after).encode())])

@@ -1,12 +1,21 @@
 """Transactional outbox and its relay.
 
-A message is written in the same transaction as the change it announces
-(``enqueue``), so it exists if and only if that change committed. The relay
-claims due messages with a lease, delivers each through a handler for its topic,
-and marks it delivered; a failure is retried with exponential backoff and
-jitter, forever for transient errors. A process killed at any point leaves its
-claimed messages to be reclaimed when the lease expires; receivers dedupe on the
-message's idempotency key, so a message delivered twice still has one effect.
+A message is written in the same transaction as the change it announces (``enqueue``), so it
+exists if and only if that change committed. Every message is a shared schema model: the
+sender builds it, ``enqueue`` checks it is the topic's model and stores its JSON, and the
+relay validates it back into that model before the handler sees it.
+
+The relay claims due messages with a lease, hands each to its topic's handler, and classifies
+the peer's answer with ``shared.http.classify``: delivered, retried with capped exponential
+backoff and full jitter (forever), or parked dead (kept, visible to staff). While a peer is
+failing, the relay polls its ``/readyz`` (``ready`` callback) and, the moment it answers again,
+makes that peer's waiting messages due at once, so a backlog drains on the peer's return, not
+on the longest backoff. A process killed at any point leaves its claimed messages to be
+reclaimed when the lease expires; receivers dedupe on the idempotency key.
+
+Why our own relay and not a library: the outbox must commit in the service's own database
+transaction (SQLite or PostgreSQL), which rules out a broker; the libraries that implement the
+pattern in Python are tied to a broker or to Django.
 """
 
 from __future__ import annotations
@@ -14,86 +23,97 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Generic, TypeVar
 
+import httpx
 import structlog
-from sqlalchemy import Engine, func, or_, select, update
-from sqlmodel import JSON, Column, Field, Session, SQLModel
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, or_, select, update
+from sqlmodel import JSON, Column, Field, Session, SQLModel, col
 
-from shared.db import unit_of_work
+from shared.db import Database
+from shared.errors import UpstreamFailed
+from shared.http import Outcome, classify, describe
 from shared.ids import new_id
 from shared.timeutil import Clock, SystemClock, as_utc
 
 log = structlog.get_logger("shared.outbox")
 
+M = TypeVar("M", bound=BaseModel)
 
-class OutboxRow(Protocol):
+
+class OutboxColumns(SQLModel):
+    """The ``outbox`` table's columns. Each service declares its table on its own registry:
+    ``class OutboxMessage(Base, OutboxColumns, table=True): __tablename__ = "outbox"``."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    topic: str = Field(max_length=64, index=True)
+    peer: str = Field(default="", max_length=32)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    idempotency_key: str = Field(max_length=128, unique=True)
+    request_id: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    created_at: datetime
+    next_attempt_at: datetime = Field(index=True)
+    delivered_at: datetime | None = Field(default=None, index=True)
+    dead: bool = False
+    last_error: str | None = Field(default=None, max_length=500)
+    lease_owner: str | None = Field(default=None, max_length=36)
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Topic(Generic[M]):
+    """A kind of message: its name, the peer it goes to, and the shared schema it carries."""
+
+    name: str
+    peer: str
+    model: type[M]
+
+
+@dataclass(frozen=True)
+class Delivery(Generic[M]):
+    """One claimed message, as its handler sees it."""
+
     id: str
-    topic: str
-    payload: dict[str, Any]
+    message: M
     idempotency_key: str
     attempts: int
-    created_at: datetime
-    next_attempt_at: datetime
-    delivered_at: datetime | None
-    dead: bool
-    last_error: str | None
-    lease_owner: str | None
-    lease_until: datetime | None
-
-
-def make_outbox_model(base: type[SQLModel]) -> type[SQLModel]:
-    """Create the ``outbox`` table class on a service's own registry."""
-
-    class OutboxMessage(base, table=True):  # type: ignore[valid-type,misc,call-arg]
-        __tablename__ = "outbox"
-
-        id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-        topic: str = Field(max_length=64, index=True)
-        payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-        idempotency_key: str = Field(max_length=128, unique=True)
-        attempts: int = 0
-        created_at: datetime
-        next_attempt_at: datetime = Field(index=True)
-        delivered_at: datetime | None = Field(default=None, index=True)
-        dead: bool = False
-        last_error: str | None = Field(default=None, max_length=500)
-        lease_owner: str | None = Field(default=None, max_length=36)
-        lease_until: datetime | None = None
-
-    return OutboxMessage
+    request_id: str | None
 
 
 def enqueue(
     session: Session,
-    model: type[SQLModel],
+    table: type[OutboxColumns],
+    topic: Topic[M],
+    message: M,
     *,
-    topic: str,
-    payload: dict[str, Any],
     idempotency_key: str,
     now: datetime,
+    request_id: str | None = None,
 ) -> None:
     """Add a message to the caller's transaction. The caller commits."""
-    session.add(
-        model(
-            topic=topic,
-            payload=payload,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
+    if not isinstance(message, topic.model):
+        raise TypeError(f"topic {topic.name!r} carries {topic.model.__name__}, not {type(message).__name__}")
+    if request_id is None:
+        bound = structlog.contextvars.get_contextvars().get("request_id")
+        request_id = str(bound) if bound else None
+    session.add(table(
+        topic=topic.name, peer=topic.peer, payload=message.model_dump(mode="json"),
+        idempotency_key=idempotency_key, request_id=request_id, created_at=now, next_attempt_at=now,
+    ))
 
 
 class PermanentFailure(Exception):
-    """Raised by a handler when retrying cannot help (e.g. the receiver refused the payload
-    with a 4xx). The message is parked as dead, kept, counted, and can be retried by staff."""
+    """Raised by a handler when retrying cannot help. The message is parked as dead, kept,
+    counted, and can be retried by staff."""
 
 
-Handler = Callable[[dict[str, Any], str], None]
+# A handler sends one message and returns the peer's answer; the relay classifies it.
+Handler = Callable[[Delivery[Any]], httpx.Response]
 
 
 @dataclass(frozen=True)
@@ -103,127 +123,191 @@ class OutboxStats:
     oldest_pending_age_seconds: float | None
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    id: str
+    topic: str
+    peer: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    attempts: int
+    request_id: str | None
+
+
 class OutboxRelay:
     def __init__(
         self,
-        engine: Engine,
-        model: type[SQLModel],
-        handlers: dict[str, Handler],
+        db: Database,
+        table: type[OutboxColumns],
+        handlers: Mapping[Topic[Any], Handler],
         *,
+        ready: Callable[[str], bool] | None = None,
         clock: Clock | None = None,
         batch_size: int = 20,
         lease: timedelta = timedelta(seconds=60),
         base_backoff: float = 0.5,
-        max_backoff: float = 300.0,
+        max_backoff: float = 30.0,
         poll_interval: float = 0.5,
+        ready_poll_interval: float = 1.0,
     ) -> None:
-        self.engine = engine
-        self.model: Any = model
-        self.handlers = handlers
+        self.db = db
+        self.table = table
+        self.topics = {t.name: t for t in handlers}
+        self.handlers = {t.name: h for t, h in handlers.items()}
+        self.ready = ready
         self.clock = clock or SystemClock()
         self.batch_size = batch_size
         self.lease = lease
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.poll_interval = poll_interval
+        self.ready_poll_interval = ready_poll_interval
         self.owner = str(uuid.uuid4())
+        self._failing: set[str] = set()  # peers whose last delivery was retried
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- one pass ----------------------------------------------------------------
-    def claim(self) -> list[tuple[str, str, dict[str, Any], str, int]]:
-        m = self.model
+    def claim(self) -> list[_Claimed]:
+        t = self.table
         now = self.clock.now()
-        with unit_of_work(self.engine) as s:
+        with self.db.write() as s:
             due = (
-                select(m.id)
-                .where(m.delivered_at.is_(None), m.dead.is_(False), m.next_attempt_at <= now)
-                .where(or_(m.lease_until.is_(None), m.lease_until < now))
-                .order_by(m.next_attempt_at, m.id)
+                select(col(t.id))
+                .where(col(t.delivered_at).is_(None), col(t.dead).is_(False), col(t.next_attempt_at) <= now)
+                .where(or_(col(t.lease_until).is_(None), col(t.lease_until) < now))
+                .order_by(col(t.next_attempt_at), col(t.id))
                 .limit(self.batch_size)
             )
-            if self.engine.dialect.name == "postgresql":
+            if self.db.dialect == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             ids = list(s.execute(due).scalars())
             if not ids:
                 return []
             s.execute(
-                update(m)
-                .where(m.id.in_(ids), or_(m.lease_until.is_(None), m.lease_until < now))
+                update(t)
+                .where(col(t.id).in_(ids), or_(col(t.lease_until).is_(None), col(t.lease_until) < now))
                 .values(lease_owner=self.owner, lease_until=now + self.lease)
             )
             rows = s.execute(
-                select(m.id, m.topic, m.payload, m.idempotency_key, m.attempts).where(
-                    m.id.in_(ids), m.lease_owner == self.owner
-                )
-            ).all()
-            return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+                select(t).where(col(t.id).in_(ids), col(t.lease_owner) == self.owner)
+                .order_by(col(t.next_attempt_at), col(t.id))
+            ).scalars()
+            return [_Claimed(id=r.id, topic=r.topic, peer=r.peer, payload=r.payload,
+                             idempotency_key=r.idempotency_key, attempts=r.attempts, request_id=r.request_id)
+                    for r in rows]
 
     def run_once(self) -> int:
         """Claim and deliver one batch. Returns how many were delivered."""
         delivered = 0
-        for msg_id, topic, payload, key, attempts in self.claim():
-            handler = self.handlers.get(topic)
-            try:
-                if handler is None:
-                    raise PermanentFailure(f"no handler for topic {topic!r}")
-                handler(payload, key)
-            except PermanentFailure as exc:
-                self._finish(msg_id, error=str(exc), dead=True, attempts=attempts + 1)
-                log.error("outbox_dead", topic=topic, message_id=msg_id, error=str(exc)[:200])
-            except Exception as exc:  # noqa: BLE001 - any failure is retried, never dropped
-                self._finish(msg_id, error=f"{type(exc).__name__}: {exc}", attempts=attempts + 1)
-                log.warning("outbox_retry", topic=topic, message_id=msg_id, attempts=attempts + 1,
-                            error=type(exc).__name__)
-            else:
-                self._finish(msg_id, delivered=True, attempts=attempts + 1)
+        for row in self.claim():
+            outcome, error = self._deliver(row)
+            if outcome is Outcome.DELIVERED:
+                self._failing.discard(row.peer)
+                self._finish(row.id, delivered=True, attempts=row.attempts + 1)
                 delivered += 1
+            elif outcome is Outcome.DEAD:
+                self._finish(row.id, error=error, dead=True, attempts=row.attempts + 1)
+                log.error("outbox_dead", topic=row.topic, message_id=row.id, error=(error or "")[:200])
+            else:
+                self._failing.add(row.peer)
+                self._finish(row.id, error=error, attempts=row.attempts + 1)
+                log.warning("outbox_retry", topic=row.topic, message_id=row.id, attempts=row.attempts + 1,
+                            error=(error or "")[:100])
         return delivered
+
+    def _deliver(self, row: _Claimed) -> tuple[Outcome, str | None]:
+        handler = self.handlers.get(row.topic)
+        if handler is None:
+            return Outcome.DEAD, f"no handler for topic {row.topic!r}"
+        model = self.topics[row.topic].model
+        try:
+            message = model.model_validate(row.payload)
+        except ValidationError as exc:
+            return Outcome.DEAD, f"payload is not a valid {model.__name__}: {exc.error_count()} error(s)"
+        delivery = Delivery(id=row.id, message=message, idempotency_key=row.idempotency_key,
+                            attempts=row.attempts, request_id=row.request_id)
+        try:
+            response = handler(delivery)
+        except PermanentFailure as exc:
+            return Outcome.DEAD, str(exc)
+        except UpstreamFailed as exc:
+            return Outcome.RETRY, str(exc)
+        except Exception as exc:
+            log.exception("outbox_handler_failed", topic=row.topic, message_id=row.id)
+            return Outcome.RETRY, f"{type(exc).__name__}: {exc}"
+        outcome = classify(response)
+        return outcome, None if outcome is Outcome.DELIVERED else describe(response)
 
     def _finish(
         self, msg_id: str, *, attempts: int, delivered: bool = False, dead: bool = False, error: str | None = None
     ) -> None:
-        m = self.model
+        t = self.table
         now = self.clock.now()
         values: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None}
         if delivered:
             values.update(delivered_at=now, last_error=None)
         else:
             values.update(last_error=(error or "")[:500], dead=dead, next_attempt_at=now + self.backoff(attempts))
-        with unit_of_work(self.engine) as s:
-            s.execute(update(m).where(m.id == msg_id, m.lease_owner == self.owner).values(**values))
+        with self.db.write() as s:
+            s.execute(update(t).where(col(t.id) == msg_id, col(t.lease_owner) == self.owner).values(**values))
 
     def backoff(self, attempts: int) -> timedelta:
         """Full jitter: uniform in [0, min(max, base * 2^attempts)], at least 50 ms."""
         ceiling = min(self.max_backoff, self.base_backoff * 2 ** min(attempts, 30))
         return timedelta(seconds=max(0.05, random.uniform(0, ceiling)))
 
+    def wake_peer(self, peer: str) -> int:
+        """The peer is back: its waiting messages are due now. Returns how many."""
+        t = self.table
+        now = self.clock.now()
+        with self.db.write() as s:
+            result = s.execute(
+                update(t)
+                .where(col(t.peer) == peer, col(t.delivered_at).is_(None), col(t.dead).is_(False),
+                       col(t.next_attempt_at) > now)
+                .values(next_attempt_at=now)
+            )
+        self._failing.discard(peer)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def check_failing_peers(self) -> None:
+        """For each peer that last failed, ask its ``/readyz``; wake its messages when it answers."""
+        if self.ready is None:
+            return
+        for peer in list(self._failing):
+            if self.ready(peer):
+                woken = self.wake_peer(peer)
+                log.info("outbox_peer_ready", peer=peer, woken=woken)
+                self._wake.set()
+
     def drain(self, max_rounds: int = 1000) -> int:
         """Deliver until nothing is due (tests, CLI). Returns the number delivered."""
         total = 0
         for _ in range(max_rounds):
-            if not self.claim_pending_exists():
+            if not self.pending_due():
                 break
             total += self.run_once()
         return total
 
-    def claim_pending_exists(self) -> bool:
-        m = self.model
+    def pending_due(self) -> bool:
+        t = self.table
         now = self.clock.now()
-        with Session(self.engine) as s:
+        with self.db.read() as s:
             q = select(func.count()).where(
-                m.delivered_at.is_(None), m.dead.is_(False), m.next_attempt_at <= now
+                col(t.delivered_at).is_(None), col(t.dead).is_(False), col(t.next_attempt_at) <= now
             )
             return bool(s.execute(q).scalar_one())
 
     def stats(self) -> OutboxStats:
-        m = self.model
-        with Session(self.engine) as s:
+        t = self.table
+        with self.db.read() as s:
             pending, oldest = s.execute(
-                select(func.count(), func.min(m.created_at)).where(m.delivered_at.is_(None), m.dead.is_(False))
+                select(func.count(), func.min(col(t.created_at)))
+                .where(col(t.delivered_at).is_(None), col(t.dead).is_(False))
             ).one()
-            dead = s.execute(select(func.count()).where(m.dead.is_(True))).scalar_one()
+            dead = s.execute(select(func.count()).where(col(t.dead).is_(True))).scalar_one()
         age = (self.clock.now() - as_utc(oldest)).total_seconds() if oldest else None
         return OutboxStats(pending=int(pending), dead=int(dead), oldest_pending_age_seconds=age)
 
@@ -253,6 +337,12 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox_relay_pass_failed")
                 busy = False
-            if not busy:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+            if busy:
+                continue
+            try:
+                self.check_failing_peers()
+            except Exception:
+                log.exception("outbox_ready_check_failed")
+            wait = self.ready_poll_interval if self._failing else self.poll_interval
+            self._wake.wait(wait)
+            self._wake.clear()

@@ -52,21 +52,6 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    public_cache_seconds: float = Field(
-        default=0.0, ge=0, le=60,
-        description="In-process cache of anonymous public GETs (seconds); 0, the default, turns it off. "
-        "With several processes a write is seen by the others within this many seconds.",
-    )
-    max_concurrent_requests: int = Field(
-        default=32, ge=1, le=1000,
-        description="Requests one process works on at once; more wait in the event loop (see "
-        "shared.middleware.AdmissionControl). The thread pool is sized above this.",
-    )
-    admission_timeout_seconds: float = Field(
-        default=5.0, gt=0, le=120,
-        description="How long a request may wait for admission before it is answered 503 with Retry-After "
-        "(refused at once when the queue ahead of it would take longer than this).",
-    )
     cors_origins: list[str] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     auth: AuthSettings = Field(default_factory=AuthSettings)

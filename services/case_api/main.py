@@ -12,8 +12,8 @@ from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
 from services.case_api.scheduler import MonitoringScheduler
 from services.case_api.settings import CaseSettings
-from shared.api import create_service_app
 from shared.timeutil import Clock
+from shared.web import create_service_app
 
 SETTINGS_CLASS = CaseSettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -21,11 +21,11 @@ from services.feedback_api.routers import ROUTERS
 from services.feedback_api.routers.open311 import key_hashes
 from services.feedback_api.schemas import ReportCreate
 from services.feedback_api.settings import FeedbackSettings
-from shared.api import create_service_app, publish_schema
 from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
 from shared.ratelimit import RateLimiter, Rule
 from shared.timeutil import Clock, SystemClock
+from shared.web import create_service_app, publish_schema
 
 SETTINGS_CLASS = FeedbackSettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
-from shared.api import create_service_app
 from shared.timeutil import Clock
+from shared.web import create_service_app
 
 SETTINGS_CLASS = PolicySettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -32,8 +32,6 @@ OPENAPI_TAGS = [
     {"name": "change log", "description": "The append-only record of every write."},
     {"name": "transparency", "description": "The server-rendered Transparency page (HTML)."},
 ]
-# Anonymous GETs under these paths are served from a short in-process cache (shared.caching).
-PUBLIC_CACHE_PREFIXES = ("/v1/policies", "/v1/accounts", "/v1/elements", "/v1/feed.atom", "/transparency")
 # JSON answers never need to load anything; HTML pages set their own, stricter-for-their-needs CSP.
 API_SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
@@ -60,7 +58,6 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         security_headers=API_SECURITY_HEADERS,
         openapi_tags=OPENAPI_TAGS,
         clock=clock,
-        public_cache_prefixes=PUBLIC_CACHE_PREFIXES,
     )
     app.state.metrics_source = MetricsSource(
         settings.case_api_url, timeout=settings.metrics_timeout_seconds, cache_seconds=settings.metrics_cache_seconds

@@ -13,12 +13,13 @@ from sqlalchemy import func, select, text
 
 from services.feedback_api.domain.models import OutboxMessage
 from services.registry import SERVICES
-from shared.api import ReadSessionDep, SessionDep, create_service_app
+from shared.api import ReadSessionDep, SessionDep
 from shared.errors import Conflict
 from shared.outbox import enqueue
 from shared.schemas import InputModel
 from shared.settings import ServiceSettings
 from shared.timeutil import utcnow
+from shared.web import create_service_app
 
 
 class Thing(InputModel):

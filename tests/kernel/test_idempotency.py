@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from services.case_api.domain.models import IdempotencyKey, OutboxMessage
 from services.registry import SERVICES
 from shared import idempotency
-from shared.api import SessionDep, create_service_app
+from shared.api import SessionDep
 from shared.outbox import enqueue
 from shared.settings import ServiceSettings
 from shared.timeutil import utcnow
+from shared.web import create_service_app
 
 
 def _router() -> APIRouter:

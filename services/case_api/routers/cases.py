@@ -29,12 +29,13 @@ from services.case_api.schemas import (
     ReportLinkOut,
     TransitionIn,
 )
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.db import unit_of_work
 from shared.errors import NotFound
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.timeutil import Clock
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(wake_relay)])
 

@@ -12,11 +12,12 @@ from services.case_api.deps import SlaDep
 from services.case_api.domain import cases
 from services.case_api.domain.models import IdempotencyKey
 from shared import idempotency
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.errors import ValidationFailed, field_error
 from shared.schemas.base import OutputModel
 from shared.schemas.intake import CaseIntakeReceipt, ReporterMessage, ReportForward
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 FeedbackService = Annotated[Principal, Depends(require_roles(Role.svc_feedback))]

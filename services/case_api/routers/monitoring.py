@@ -20,11 +20,12 @@ from services.case_api.schemas import (
     StartReviewIn,
     SyncOut,
 )
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.errors import ValidationFailed
 from shared.schemas.metrics import CoverageCell
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
 

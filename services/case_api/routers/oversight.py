@@ -12,9 +12,10 @@ from fastapi.responses import Response
 from services.case_api.deps import MatrixDep
 from services.case_api.domain import access, audit, cases, ladder, metrics
 from services.case_api.schemas import AuditEntryOut, AuditVerifyOut, StaffMetrics
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal
 from shared.schemas.page import MAX_PAGE_SIZE
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(tags=["oversight"])
 Auditor = Annotated[Principal, Depends(require_roles(*access.AUDIT))]

@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from services.case_api.deps import SettingsDep
 from services.case_api.domain import metrics, monitoring
-from shared.api import ClockDep, SessionDep, problem_responses
+from shared.api import SessionDep
 from shared.schemas.metrics import PublicMetrics
+from shared.web import ClockDep, problem_responses
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path
 from services.case_api.deps import wake_relay
 from services.case_api.domain import access, cases, restorative
 from services.case_api.schemas import RestorativeCreate, RestorativeOut, RestorativeUpdate
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(tags=["restorative actions"], dependencies=[Depends(wake_relay)])
 Id36 = Annotated[str, Path(max_length=36)]

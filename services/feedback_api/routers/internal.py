@@ -13,9 +13,10 @@ from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.models import IdempotencyKey
 from services.feedback_api.schemas import ContactOut, EventAccepted
 from shared import idempotency
-from shared.api import SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.schemas.intake import PublicStatus, ReportEvent
+from shared.web import problem_responses, require_roles
 
 router = APIRouter(prefix="/v1/internal", tags=["internal"])
 CaseApi = Annotated[Principal, Depends(require_roles(Role.svc_case))]

@@ -23,10 +23,11 @@ from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.models import Submission
 from services.feedback_api.domain.text import is_id, text_problem
 from services.feedback_api.schemas import _http_url
-from shared.api import ClockDep, SessionDep
+from shared.api import SessionDep
 from shared.errors import DomainError, TooManyRequests
 from shared.post_urls import InvalidPostUrl, normalise_post_url
 from shared.schemas.registry import Platform
+from shared.web import ClockDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from services.feedback_api.deps import IntakeDep, SettingsDep
 from services.feedback_api.domain.evidence import ALLOWED_TYPES
 from services.feedback_api.schemas import CategoryOut, LimitsOut, OptionsOut, PublicPolicy
-from shared.api import problem_responses
 from shared.schemas.intake import ViolationCategory
 from shared.schemas.registry import AccountPublic, Platform
+from shared.web import problem_responses
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 

@@ -15,10 +15,11 @@ from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.models import Submission
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.schemas import MessageAccepted, MessageOut, ReceiptIn, ReceiptMessageIn, ReceiptStatus
-from shared.api import ReadSessionDep, SessionDep, problem_responses
+from shared.api import ReadSessionDep, SessionDep
 from shared.errors import NotFound
 from shared.ratelimit import RateLimiter, rate_limit
 from shared.schemas.intake import PublicStatus
+from shared.web import problem_responses
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"], dependencies=[Depends(rate_limit("receipt"))])
 

@@ -12,10 +12,11 @@ from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.models import OutboxMessage
 from services.feedback_api.domain.text import is_id
 from services.feedback_api.schemas import ID_PATTERN, FeedbackStaffView, OutboxDead, OutboxStatus
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.schemas.page import DEFAULT_PAGE_SIZE, Limit, Offset, Page
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(tags=["staff"])
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]

@@ -14,10 +14,11 @@ from services.feedback_api.deps import IntakeDep, RelayDep, SettingsDep
 from services.feedback_api.domain import submissions as svc
 from services.feedback_api.domain.evidence import sanitise
 from services.feedback_api.schemas import FeedbackCreate, ReportCreate, SubmissionReceipt
-from shared.api import SessionDep, problem_responses
+from shared.api import SessionDep
 from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed, field_error
 from shared.ratelimit import rate_limit
 from shared.schemas.intake import PublicStatus
+from shared.web import problem_responses
 
 router = APIRouter(tags=["submissions"])
 

@@ -15,7 +15,7 @@ from services.policy_api.schemas import (
     PrivilegeGrant,
     PrivilegeOut,
 )
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.caching import cached_json
 from shared.schemas.page import Page
@@ -26,6 +26,7 @@ from shared.schemas.registry import (
     PrivilegeChangeResult,
     PrivilegeRevocation,
 )
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(tags=["accounts"])
 

@@ -17,11 +17,12 @@ from services.policy_api.schemas import (
     BoundEmployeeOut,
     MissingAcknowledgements,
 )
-from shared.api import ClockDep, PrincipalDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.errors import Forbidden
 from shared.schemas.page import Page
 from shared.schemas.registry import AcknowledgementCheck
+from shared.web import ClockDep, PrincipalDep, problem_responses, require_roles
 
 router = APIRouter(tags=["acknowledgements"])
 

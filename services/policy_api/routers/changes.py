@@ -11,9 +11,10 @@ from sqlmodel import col, select
 from services.policy_api.domain.models import ChangeLogEntry
 from services.policy_api.routers._common import DEFAULT_LIMIT, STAFF, LimitQ, OffsetQ
 from services.policy_api.schemas import ChangeOut
-from shared.api import SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal
 from shared.schemas.page import Page
+from shared.web import problem_responses, require_roles
 
 router = APIRouter(tags=["change log"])
 

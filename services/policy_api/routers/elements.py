@@ -8,9 +8,10 @@ from services.policy_api.domain import changelog, elements
 from services.policy_api.domain.models import Element
 from services.policy_api.routers._common import CatalogueReady, write_ctx
 from services.policy_api.schemas import ElementOut, ElementUpsert
-from shared.api import ClockDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.caching import cached_json
+from shared.web import ClockDep, problem_responses, require_roles
 
 router = APIRouter(tags=["elements"], dependencies=[CatalogueReady])
 

@@ -48,11 +48,12 @@ from services.policy_api.schemas import (
     VersionSummary,
     VersionUpdate,
 )
-from shared.api import ClockDep, OptionalPrincipalDep, SessionDep, problem_responses, require_roles
+from shared.api import SessionDep
 from shared.auth import Principal
 from shared.caching import cached_json
 from shared.errors import Forbidden, Unauthorized
 from shared.schemas.page import Page
+from shared.web import ClockDep, OptionalPrincipalDep, problem_responses, require_roles
 
 router = APIRouter(tags=["policies"], dependencies=[CatalogueReady])
 staff_router = APIRouter(tags=["policies (staff)"], dependencies=[CatalogueReady])

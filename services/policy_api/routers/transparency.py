@@ -22,9 +22,10 @@ from services.policy_api.domain import policies, registry
 from services.policy_api.domain.models import Policy
 from services.policy_api.metrics_client import source_for
 from services.policy_api.routers._common import CatalogueReady
-from shared.api import ClockDep, SessionDep, problem_responses
+from shared.api import SessionDep
 from shared.caching import cached_response
 from shared.errors import NotFound
+from shared.web import ClockDep, problem_responses
 
 HERE = Path(__file__).resolve().parent.parent
 STATIC = HERE / "static"
