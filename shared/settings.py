@@ -4,6 +4,7 @@ auth settings use ``__``, e.g. ``CASE_API_AUTH__JWKS_URL``."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -60,6 +61,30 @@ class ServiceSettings(BaseSettings):
     case_api_url: str = "http://127.0.0.1:8003"
     http_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     http_retries: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _no_unknown_variables(self) -> ServiceSettings:
+        """A misspelt variable (``FEEDBACK_API_RECIEPT_PEPPER``) would otherwise be ignored and
+        the default used: refuse to start, naming it."""
+        prefix = str(self.model_config.get("env_prefix") or "").upper()
+        if prefix:
+            unknown = sorted(name for name in os.environ
+                             if name.upper().startswith(prefix) and not self._knows(name[len(prefix):]))
+            if unknown:
+                raise ValueError(f"unknown setting(s) {', '.join(unknown)}: check the spelling "
+                                 "(the settings are listed in README.md and docs/)")
+        return self
+
+    @classmethod
+    def _knows(cls, rest: str) -> bool:
+        head, _, nested = rest.lower().partition("__")
+        field = cls.model_fields.get(head)
+        if field is None:
+            return False
+        if not nested:
+            return True
+        sub = field.annotation
+        return isinstance(sub, type) and issubclass(sub, BaseModel) and nested.split("__")[0] in sub.model_fields
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> ServiceSettings:
