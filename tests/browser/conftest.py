@@ -156,19 +156,6 @@ class Stack:
     feedback: LiveServer
     host: HostServer
 
-    def has_route(self, service: str, method: str, path: str) -> bool:
-        server: LiveServer = getattr(self, service)
-        paths = server.app.openapi().get("paths", {})
-        if method.lower() in paths.get(path, {}):
-            return True
-        if method == "GET":  # pages may be left out of the OpenAPI document
-            return httpx.get(server.url + path, timeout=10).status_code != 404
-        return False
-
-    def require(self, service: str, method: str, path: str) -> None:
-        if not self.has_route(service, method, path):
-            pytest.skip(f"{service} has no {method} {path} yet")
-
 
 @pytest.fixture
 def stack(make_app: Callable[..., FastAPI], live: Callable[..., LiveServer],
@@ -193,13 +180,10 @@ def stack(make_app: Callable[..., FastAPI], live: Callable[..., LiveServer],
 
 
 @pytest.fixture
-def seed_account(stack: Stack, token: Callable[..., dict[str, str]]) -> Callable[..., dict[str, Any] | None]:
-    """Registers an official account in policy_api (records staff), or None if that endpoint
-    is not there yet (the widget then falls back to free text)."""
+def seed_account(stack: Stack, token: Callable[..., dict[str, str]]) -> Callable[..., dict[str, Any]]:
+    """Registers an official account in policy_api (records staff)."""
 
-    def create(**fields: Any) -> dict[str, Any] | None:
-        if not stack.has_route("policy", "POST", "/v1/accounts"):
-            return None
+    def create(**fields: Any) -> dict[str, Any]:
         body = {"platform": "facebook", "handle": "@ABQPolice", "profile_url": "https://www.facebook.com/ABQPolice",
                 "department": "Police", "purpose": "News and safety alerts", **fields}
         r = httpx.post(stack.policy.url + "/v1/accounts", json=body, headers=token("records_manager"), timeout=10)
@@ -214,11 +198,8 @@ def seed_account(stack: Stack, token: Callable[..., dict[str, str]]) -> Callable
 def demo_data(stack: Stack, auth_settings: AuthSettings) -> None:
     """policy_api's own demo loader, over HTTP: a dozen official accounts and published policies
     (the data the account and policy pickers show)."""
-    try:
-        from services.devkit import DemoContext
-        from services.policy_api import demo
-    except ImportError as exc:
-        pytest.skip(f"policy_api has no demo loader yet: {exc}")
+    from services.devkit import DemoContext
+    from services.policy_api import demo
 
     def sign(roles: list[str], department: str | None = None, subject: str = "demo-loader") -> str:
         return issue_dev_token(auth_settings, "dev", subject=subject, roles=roles, department=department)

@@ -35,8 +35,6 @@ def open_host(browser: Any, stack: Stack, *, lang: str | None, width: int = 1000
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_report_with_evidence_receipt_and_status(browser: Any, stack: Stack, seed_account: Any, lang: str) -> None:
-    stack.require("feedback", "POST", "/v1/reports")
-    stack.require("feedback", "POST", "/v1/receipts/status")
     t = STRINGS[lang]
     account = seed_account()
     context, page = open_host(browser, stack, lang=lang)
@@ -71,13 +69,10 @@ def test_report_with_evidence_receipt_and_status(browser: Any, stack: Stack, see
         assert frame.evaluate("document.activeElement.id") == "cs-description"
 
         # Fill in the report.
-        if account and frame.locator(f"#cs-account option[value='{account['id']}']").count():
-            frame.select_option("#cs-account", account["id"])
-            assert frame.input_value("#cs-platform") == "facebook"
-        else:
-            frame.select_option("#cs-account", "__other")
-            frame.fill("#cs-account_text", "@ABQPolice")
-            frame.select_option("#cs-platform", "facebook")
+        # the account registered in policy_api is offered by the picker
+        assert frame.locator(f"#cs-account option[value='{account['id']}']").count() == 1
+        frame.select_option("#cs-account", account["id"])
+        assert frame.input_value("#cs-platform") == "facebook"
         frame.check("#cs-category-0")
         frame.fill("#cs-link-0", "https://www.facebook.com/ABQPolice/posts/1")
         frame.click("#cs-add-link")
@@ -194,8 +189,6 @@ def _tab_to(page: Any, frame: Any, element_id: str, limit: int = 40) -> None:
 
 
 def test_keyboard_only_report(browser: Any, stack: Stack, seed_account: Any) -> None:
-    stack.require("feedback", "POST", "/v1/reports")
-    stack.require("feedback", "POST", "/v1/receipts/status")
     seed_account()
     context, page = open_host(browser, stack, lang="en")
     kb = page.keyboard
@@ -376,7 +369,6 @@ def test_full_page_form_is_accessible(browser: Any, stack: Stack, lang: str) -> 
 
 
 def test_feedback_on_a_policy(browser: Any, stack: Stack, demo_data: None) -> None:
-    stack.require("feedback", "POST", "/v1/feedback")
     t = STRINGS["en"]
     context, page = open_host(browser, stack, lang="en")
     try:
@@ -408,7 +400,6 @@ def test_feedback_on_a_policy(browser: Any, stack: Stack, demo_data: None) -> No
 def test_server_errors_are_tied_to_their_fields(browser: Any, stack: Stack) -> None:
     """A file that claims to be a PNG passes the browser's checks; feedback_api refuses it by its
     content (problem+json, loc ['body', 'evidence', 0]) and the widget puts that on the field."""
-    stack.require("feedback", "POST", "/v1/reports")
     t = STRINGS["es"]
     context, page = open_host(browser, stack, lang="es")
     try:
@@ -434,7 +425,6 @@ def test_server_errors_are_tied_to_their_fields(browser: Any, stack: Stack) -> N
 
 
 def test_transparency_page_and_its_widget_are_accessible(browser: Any, stack: Stack, demo_data: None) -> None:
-    stack.require("policy", "GET", "/transparency")
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
     try:
@@ -454,7 +444,6 @@ def test_transparency_page_and_its_widget_are_accessible(browser: Any, stack: St
 def test_report_without_javascript(browser: Any, stack: Stack, seed_account: Any, lang: str) -> None:
     """/report is server-rendered first: with scripts off, a report with a file, the receipt, the
     status and a message all work through plain HTML forms, and every page passes axe."""
-    stack.require("feedback", "POST", "/v1/reports")
     t = STRINGS[lang]
     account = seed_account()
     # Script blocked as a blocker would (axe-core itself needs the page's JavaScript engine).
@@ -476,11 +465,8 @@ def test_report_without_javascript(browser: Any, stack: Stack, seed_account: Any
         assert_accessible(page, f"{lang}-nojs-errors")
         screenshot(page, f"{lang}-9-nojs-errors")
 
-        if account and page.locator(f"#cs-account option[value='{account['id']}']").count():
-            page.select_option("#cs-account", account["id"])
-        else:
-            page.select_option("#cs-account", "__other")
-            page.fill("#cs-account_text", "@ABQPolice")
+        assert page.locator(f"#cs-account option[value='{account['id']}']").count() == 1
+        page.select_option("#cs-account", account["id"])
         page.select_option("#cs-platform", "facebook")
         page.check("#cs-category-0")
         page.fill("#cs-link-0", "https://www.facebook.com/ABQPolice/posts/9")

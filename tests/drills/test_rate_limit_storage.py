@@ -15,16 +15,11 @@ from tests.drills.support import (
     PrivateRedis,
     free_port,
     report_json,
-    require,
-    require_setting,
     scalar,
     wait_for,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
-
-NEEDS = (("feedback_api", "POST", "/v1/reports"), ("case_api", "POST", "/v1/intake/reports"))
-
 
 @pytest.fixture
 def redis_server():
@@ -46,8 +41,6 @@ def _post(url: str, n: int, tag: str) -> int:
 
 
 def test_redis_down_falls_back_to_memory_and_logs_it(procs, redis_server):
-    require(NEEDS[0])
-    require_setting("feedback_api", "redis_url")
     feedback = procs.make("feedback_api", env=_limited_env(redis_server.url, "4/minute")).start(ready="/readyz")
     assert _post(feedback.url, 0, "redis-up") == 201
     redis_server.stop()
@@ -63,8 +56,6 @@ def test_redis_down_falls_back_to_memory_and_logs_it(procs, redis_server):
 
 
 def test_two_instances_share_limits_and_deliver_once(procs, redis_server):
-    require(*NEEDS)
-    require_setting("feedback_api", "redis_url")
     env = _limited_env(redis_server.url, "10/minute")
     a = procs.make("feedback_api", env=env).start(ready="/readyz")
     b = procs.make("feedback_api", port=free_port(), env=env).start(ready="/readyz")

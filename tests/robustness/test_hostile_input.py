@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from tests.drills.support import report_json, routes
+from tests.drills.support import report_json
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -33,11 +33,6 @@ JSON_POSTS = {  # one JSON POST per service with the default body limit
 MB = 1024 * 1024
 
 
-def need(service: str, method: str, path: str) -> None:
-    if (method, path) not in routes(service):
-        pytest.xfail(f"endpoint not implemented yet: {service} {method} {path}")
-
-
 def problem(r: httpx.Response, *statuses: int) -> None:
     assert r.status_code in statuses, (r.status_code, r.text[:300])
     if r.status_code >= 400:
@@ -47,7 +42,6 @@ def problem(r: httpx.Response, *statuses: int) -> None:
 
 @pytest.fixture
 def feedback(make_app, client, tmp_path):
-    need("feedback_api", "POST", "/v1/reports")
     return client(make_app("feedback_api", secrets_dir=str(tmp_path), policy_api_url="http://127.0.0.1:9",
                            case_api_url="http://127.0.0.1:9", **NO_LIMITS))
 
@@ -98,7 +92,6 @@ async def test_nul_bytes_in_a_report(feedback, patch):
 
 async def test_nul_bytes_in_query_and_path(make_app, client):
     c = client(make_app("policy_api"))
-    need("policy_api", "GET", "/v1/policies")
     problem(await c.get("/v1/policies", params={"kind": "social\x00media"}), 200, 422)
     problem(await c.get("/v1/accounts", params={"department": "\x00"}), 200, 422)
     problem(await c.get("/v1/policies/abc%00def"), 404, 422)
@@ -107,13 +100,11 @@ async def test_nul_bytes_in_query_and_path(make_app, client):
 @pytest.mark.parametrize("value", [10**30, -(10**30), 2**63, -1, 1e308, "NaN", "Infinity", "1e99999"])
 async def test_huge_and_odd_numbers_in_queries(make_app, client, value):
     c = client(make_app("policy_api"))
-    need("policy_api", "GET", "/v1/policies")
     problem(await c.get("/v1/policies", params={"limit": str(value)}), 200, 422)
     problem(await c.get("/v1/policies", params={"offset": str(value)}), 200, 422)
 
 
 async def test_huge_numbers_in_bodies(feedback):
-    need("feedback_api", "POST", "/v1/feedback")
     for rating in (10**100, -(10**100), 2**63, 1.5, "5", None):
         body = {"policy_id": "p", "version_id": "v", "text": "x", "rating": rating}
         problem(await feedback.post("/v1/feedback", json=body), 201, 404, 422, 503)

@@ -6,8 +6,10 @@ negative ones (schema-violating input, which must be refused with a 4xx, never a
 half the examples carry an all-roles staff token so authorised code paths run too. All failures
 of a service are collected and reported together, one line per operation.
 
-A finding that belongs to another team's code is listed in ``KNOWN`` (operation -> finding);
-that operation's failure is then an xfail naming the finding, the others still must pass.
+A finding that belongs to another team's code is listed in ``KNOWN`` (operation -> the open
+finding); that operation's failure is then an xfail naming the finding, the others still must
+pass. Strict, like ``xfail_strict``: an entry whose operation no longer fails fails the test, so
+a fixed finding cannot linger here.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def test_openapi_conformance(service, fuzz_app, staff_headers, db_backend):
     report = "\n".join(f"{k}:\n    " + "\n    ".join(v) for k, v in unexpected.items())
     assert not unexpected, f"{len(unexpected)} of {operations} operations failed:\n{report}"
     assert elapsed < BUDGET_SECONDS * 2, f"fuzzing {service} took {elapsed:.0f}s"
+    fixed = [k for k in known_here if k.startswith(f"{service} ") and k not in found]
+    assert not fixed, f"listed in KNOWN but no longer failing (remove them): {fixed}"
     known = [k for k in found if k in known_here]
     if known:
         pytest.xfail("; ".join(f"{k}: {known_here[k]}" for k in known))
