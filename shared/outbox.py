@@ -32,7 +32,7 @@ import httpx
 import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, or_, select, update
-from sqlmodel import JSON, Column, Field, Session, SQLModel, col
+from sqlmodel import JSON, Field, Session, SQLModel, col
 
 from shared.db import Database
 from shared.errors import UpstreamFailed
@@ -52,7 +52,7 @@ class OutboxColumns(SQLModel):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     topic: str = Field(max_length=64, index=True)
     peer: str = Field(default="", max_length=32)
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(sa_type=JSON, nullable=False)
     idempotency_key: str = Field(max_length=128, unique=True)
     request_id: str | None = Field(default=None, max_length=64)
     attempts: int = 0

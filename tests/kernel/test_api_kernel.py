@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -11,15 +10,12 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import func, select, text
 
-from services.feedback_api.domain.models import OutboxMessage
 from services.registry import SERVICES
-from shared.api import ReadSessionDep, SessionDep
 from shared.errors import Conflict
-from shared.outbox import enqueue
 from shared.schemas import InputModel
 from shared.settings import ServiceSettings
-from shared.timeutil import utcnow
-from shared.web import create_service_app
+from shared.web import DatabaseDep, create_service_app
+from tests.kernel.conftest import Thing as ThingRow
 
 
 class Thing(InputModel):
@@ -31,9 +27,9 @@ def _router() -> APIRouter:
     r = APIRouter()
 
     @r.post("/things")
-    def create(body: Thing, session: SessionDep) -> dict[str, str]:
-        enqueue(session, OutboxMessage, topic="t", payload=body.model_dump(), idempotency_key=body.name,
-                now=utcnow())
+    def create(body: Thing, db: DatabaseDep) -> dict[str, str]:
+        with db.write() as s:
+            s.add(ThingRow(name=body.name, count=body.count))  # flushed at commit
         return {"ok": body.name}
 
     @r.get("/conflict")
@@ -45,8 +41,9 @@ def _router() -> APIRouter:
         return {"bytes": len(await request.body())}
 
     @r.get("/lookup")
-    def lookup(topic: str, session: SessionDep) -> dict[str, int]:
-        rows = session.execute(select(OutboxMessage.id).where(OutboxMessage.topic == topic)).all()
+    def lookup(topic: str, db: DatabaseDep) -> dict[str, int]:
+        with db.read() as s:
+            rows = s.execute(select(ThingRow.id).where(ThingRow.name == topic)).all()
         return {"found": len(rows)}
 
     @r.get("/boom")
@@ -57,9 +54,9 @@ def _router() -> APIRouter:
 
 
 @pytest.fixture
-def kernel_app(databases, dev_key):
+def kernel_app(scratch_url, dev_key):
     settings = ServiceSettings(
-        database_url=databases["feedback_api"].url, auth={"dev_key_file": str(dev_key)}, max_body_bytes=2048,
+        database_url=scratch_url, auth={"dev_key_file": str(dev_key)}, max_body_bytes=2048,
         auto_migrate=False,
     )
     return create_service_app(
@@ -70,7 +67,7 @@ def kernel_app(databases, dev_key):
 
 def _count(databases) -> int:
     with databases["feedback_api"].engine.connect() as c:
-        return c.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+        return c.execute(select(func.count()).select_from(ThingRow)).scalar_one()
 
 
 async def test_validation_problem_lists_fields_without_echoing_input(kernel_app, client):
@@ -228,28 +225,28 @@ async def test_client_disconnect_is_not_logged_as_a_server_error(kernel_app, cap
     assert "unhandled_error" not in out and "client_disconnected" in out
 
 
-async def test_read_session_on_a_post_does_not_take_the_sqlite_write_lock(databases, dev_key, db_backend):
-    """POST lookups (receipts) read under ReadSessionDep: while another connection holds the
-    write lock they still answer; a SessionDep POST would wait for the lock (BEGIN IMMEDIATE)."""
-    if db_backend != "sqlite":
-        pytest.skip("the write lock is SQLite's")
+async def test_a_read_unit_of_work_does_not_wait_for_the_sqlite_write_lock(scratch_url, dev_key, db_backend):
+    """A POST lookup (receipts) whose use-case reads under ``db.read()``: while another
+    connection holds SQLite's write lock it still answers at once."""
     r = APIRouter()
 
     @r.post("/lookup")
-    def lookup(session: ReadSessionDep) -> dict[str, int]:
-        return {"n": session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()}
+    def lookup(db: DatabaseDep) -> dict[str, int]:
+        with db.read() as s:
+            return {"n": s.execute(select(func.count()).select_from(ThingRow)).scalar_one()}
 
-    settings = ServiceSettings(database_url=databases["feedback_api"].url, auth={"dev_key_file": str(dev_key)},
-                               auto_migrate=False)
+    settings = ServiceSettings(database_url=scratch_url, auth={"dev_key_file": str(dev_key)}, auto_migrate=False)
     app = create_service_app(settings=settings, title="t", description="t", version="0",
                              migrations_dir=SERVICES["feedback_api"].migrations_dir, routers=[r])
-    holder = sqlite3.connect(databases["feedback_api"].url.removeprefix("sqlite:///"), isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    holder = app.state.db.writer.connect()
+    holder.begin()
+    holder.execute(text("INSERT INTO kernel_thing (name, count) VALUES ('held', 1)"))
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=5) as c:
             resp = await c.post("/lookup")
-        assert resp.status_code == 200 and resp.json() == {"n": 0}
+        assert resp.status_code == 200 and resp.json() == {"n": 0}  # the held insert is not visible
     finally:
-        holder.execute("ROLLBACK")
+        holder.rollback()
         holder.close()
+        app.state.db.dispose()

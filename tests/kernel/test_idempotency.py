@@ -10,45 +10,48 @@ from fastapi import APIRouter, Body, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from services.case_api.domain.models import IdempotencyKey, OutboxMessage
+from services.case_api.domain.models import IdempotencyKey
 from services.registry import SERVICES
 from shared import idempotency
-from shared.api import SessionDep
-from shared.outbox import enqueue
 from shared.settings import ServiceSettings
-from shared.timeutil import utcnow
-from shared.web import create_service_app
+from shared.web import DatabaseDep, create_service_app
+from tests.kernel.conftest import ScratchBase, Thing
 
 
 def _router() -> APIRouter:
     r = APIRouter()
 
     @r.post("/effects", status_code=201)
-    def effect(body: Annotated[dict, Body()], session: SessionDep,
+    def effect(body: Annotated[dict, Body()], db: DatabaseDep,
                idempotency_key: Annotated[str | None, Header()] = None):
-        claim = idempotency.begin(session, IdempotencyKey, scope="tester", key=idempotency_key, body=body)
-        if claim.replay:
-            return JSONResponse(claim.replay.body, claim.replay.status_code, headers={"Idempotent-Replayed": "true"})
-        enqueue(session, OutboxMessage, topic="x", payload=body, idempotency_key=f"effect-{idempotency_key}",
-                now=utcnow())
-        out = {"done": body["n"]}
-        claim.finish(status=201, body=out)
-        return out
+        with db.write() as session:
+            claim = idempotency.begin(session, IdempotencyKey, scope="tester", key=idempotency_key, body=body)
+            if claim.replay:
+                return JSONResponse(claim.replay.body, claim.replay.status_code,
+                                    headers={"Idempotent-Replayed": "true"})
+            session.add(Thing(name=f"effect-{idempotency_key}", count=body["n"]))
+            out = {"done": body["n"]}
+            claim.finish(status=201, body=out)
+            return out
 
     return r
 
 
 @pytest.fixture
 def app(databases, dev_key):
+    engine = databases["case_api"].engine
+    ScratchBase.metadata.drop_all(engine)
+    ScratchBase.metadata.create_all(engine)
     settings = ServiceSettings(database_url=databases["case_api"].url, auth={"dev_key_file": str(dev_key)},
                                auto_migrate=False)
-    return create_service_app(settings=settings, title="t", description="t", version="0",
-                              migrations_dir=SERVICES["case_api"].migrations_dir, routers=[_router()])
+    yield create_service_app(settings=settings, title="t", description="t", version="0",
+                             migrations_dir=SERVICES["case_api"].migrations_dir, routers=[_router()])
+    ScratchBase.metadata.drop_all(engine)
 
 
 def _effects(databases) -> int:
     with databases["case_api"].engine.connect() as c:
-        return c.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+        return c.execute(select(func.count()).select_from(Thing)).scalar_one()
 
 
 async def test_replay_same_body(app, client, databases):

@@ -1,107 +1,197 @@
-"""The outbox relay: delivers once, retries with backoff, parks permanent failures, survives
-a crashed claimer, and two relays never deliver the same message twice."""
+"""The transactional outbox: typed messages, each delivered once, retried with capped backoff,
+kept when dead, reclaimed after a crash, and drained at once when a failing peer is ready."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
+from pydantic import BaseModel
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
 
-from services.feedback_api.domain.models import OutboxMessage
-from shared.db import unit_of_work
-from shared.outbox import OutboxRelay, PermanentFailure, enqueue
+from shared.db import Database
+from shared.outbox import Delivery, OutboxColumns, OutboxRelay, PermanentFailure, Topic, enqueue
 from shared.timeutil import FrozenClock
 
 
+class _Base(SQLModel, registry=registry()):
+    pass
+
+
+class Outbox(_Base, OutboxColumns, table=True):
+    __tablename__ = "kernel_outbox"
+
+
+class Ping(BaseModel):
+    i: int
+
+
+class Other(BaseModel):
+    name: str
+
+
+PING = Topic("ping", "peer_a", Ping)
+OTHER = Topic("other", "peer_b", Other)
+
+
+def ok(_: Delivery[Ping]) -> httpx.Response:
+    return httpx.Response(201)
+
+
 @pytest.fixture
-def engine(databases):
-    return databases["feedback_api"].engine
+def db(databases) -> Iterator[Database]:
+    database = Database(databases["feedback_api"].url, pool_size=4)
+    _Base.metadata.drop_all(database.writer)
+    _Base.metadata.create_all(database.writer)
+    yield database
+    _Base.metadata.drop_all(database.writer)
+    database.dispose()
 
 
-def _put(engine, clock, n: int, topic: str = "report") -> None:
-    with unit_of_work(engine) as s:
+def _put(db: Database, clock: FrozenClock, n: int, topic: Topic = PING) -> None:
+    with db.write() as s:
         for i in range(n):
-            enqueue(s, OutboxMessage, topic=topic, payload={"i": i}, idempotency_key=f"{topic}-{i}", now=clock.now())
+            message = Ping(i=i) if topic is PING else Other(name=str(i))
+            enqueue(s, Outbox, topic, message, idempotency_key=f"{topic.name}-{i}", now=clock.now(),
+                    request_id=f"req-{i}")
 
 
-def test_delivers_each_message_once(engine):
+def test_delivers_each_message_once_as_its_model(db):
     clock = FrozenClock()
-    _put(engine, clock, 5)
-    seen: list[str] = []
-    relay = OutboxRelay(engine, OutboxMessage, {"report": lambda p, k: seen.append(k)}, clock=clock)
+    _put(db, clock, 5)
+    seen: list[Delivery[Ping]] = []
+
+    def handler(d: Delivery[Ping]) -> httpx.Response:
+        seen.append(d)
+        return httpx.Response(200)
+
+    relay = OutboxRelay(db, Outbox, {PING: handler}, clock=clock)
     assert relay.drain() == 5
     assert relay.drain() == 0
-    assert sorted(seen) == [f"report-{i}" for i in range(5)]
+    assert sorted(d.message.i for d in seen) == list(range(5))
+    assert all(isinstance(d.message, Ping) for d in seen)
+    assert {d.request_id for d in seen} == {f"req-{i}" for i in range(5)}  # X-Request-ID travels too
     assert relay.stats().pending == 0
 
 
-def test_transient_failure_is_retried_after_backoff(engine):
+def test_enqueue_refuses_a_message_that_is_not_the_topics_model(db):
+    with pytest.raises(TypeError), db.write() as s:
+        enqueue(s, Outbox, PING, Other(name="x"), idempotency_key="k", now=FrozenClock().now())
+
+
+@pytest.mark.parametrize("status", [404, 409, 429, 500, 503])
+def test_retryable_answers_are_retried_after_capped_backoff(db, status):
     clock = FrozenClock()
-    _put(engine, clock, 1)
-    calls = {"n": 0}
-
-    def flaky(payload, key):
-        calls["n"] += 1
-        if calls["n"] < 3:
-            raise ConnectionError("case_api down")
-
-    relay = OutboxRelay(engine, OutboxMessage, {"report": flaky}, clock=clock, base_backoff=1, max_backoff=10)
+    _put(db, clock, 1)
+    answers = iter([httpx.Response(status), httpx.Response(status), httpx.Response(201)])
+    relay = OutboxRelay(db, Outbox, {PING: lambda d: next(answers)}, clock=clock, base_backoff=1, max_backoff=10)
     assert relay.run_once() == 0
-    stats = relay.stats()
-    assert stats.pending == 1 and stats.dead == 0
-    assert relay.run_once() == 0 and calls["n"] == 1  # not due yet: backoff holds it back
-    clock.advance(timedelta(seconds=11))
-    relay.run_once()
-    clock.advance(timedelta(seconds=11))
-    assert relay.run_once() == 1 and calls["n"] == 3
-    assert relay.stats().pending == 0
+    assert relay.stats().pending == 1 and relay.stats().dead == 0
+    assert relay.run_once() == 0  # not due yet: backoff holds it back
+    for _ in range(2):
+        clock.advance(timedelta(seconds=11))  # never longer than max_backoff
+        relay.run_once()
+    assert relay.stats().pending == 0 and relay.stats().dead == 0
 
 
-def test_permanent_failure_is_kept_as_dead_not_dropped(engine):
+def test_no_answer_is_retried(db):
     clock = FrozenClock()
-    _put(engine, clock, 1)
+    _put(db, clock, 1)
 
-    def refuse(payload, key):
-        raise PermanentFailure("422 from receiver")
+    def down(_: Delivery[Ping]) -> httpx.Response:
+        raise httpx.ConnectError("refused")
 
-    relay = OutboxRelay(engine, OutboxMessage, {"report": refuse}, clock=clock)
+    relay = OutboxRelay(db, Outbox, {PING: down}, clock=clock)
+    relay.run_once()
+    assert relay.stats().pending == 1 and relay.stats().dead == 0
+
+
+@pytest.mark.parametrize("status", [400, 403, 422])
+def test_refusals_are_kept_as_dead_not_dropped(db, status):
+    clock = FrozenClock()
+    _put(db, clock, 1)
+    relay = OutboxRelay(db, Outbox, {PING: lambda d: httpx.Response(status, json={"title": "no"})}, clock=clock)
+    relay.run_once()
+    assert relay.stats().dead == 1 and relay.stats().pending == 0
+
+
+def test_a_handler_may_declare_a_permanent_failure(db):
+    clock = FrozenClock()
+    _put(db, clock, 1)
+
+    def refuse(_: Delivery[Ping]) -> httpx.Response:
+        raise PermanentFailure("the account is gone")
+
+    relay = OutboxRelay(db, Outbox, {PING: refuse}, clock=clock)
     relay.run_once()
     assert relay.stats().dead == 1
 
 
-def test_lease_of_a_crashed_relay_expires(engine):
+def test_lease_of_a_crashed_relay_expires(db):
     clock = FrozenClock()
-    _put(engine, clock, 2)
-    crashed = OutboxRelay(engine, OutboxMessage, {}, clock=clock, lease=timedelta(seconds=30))
-    assert len(crashed.claim()) == 2  # claimed, then the process "dies"
-    seen: list[str] = []
-    survivor = OutboxRelay(engine, OutboxMessage, {"report": lambda p, k: seen.append(k)}, clock=clock)
-    assert survivor.run_once() == 0  # still leased
+    _put(db, clock, 2)
+    crashed = OutboxRelay(db, Outbox, {PING: ok}, clock=clock, lease=timedelta(seconds=30))
+    assert len(crashed.claim()) == 2  # claimed, then the process died
+    survivor = OutboxRelay(db, Outbox, {PING: ok}, clock=clock)
+    assert survivor.run_once() == 0
     clock.advance(timedelta(seconds=31))
-    assert survivor.run_once() == 2 and len(seen) == 2
+    assert survivor.run_once() == 2
 
 
-def test_stats_report_oldest_pending_age(engine):
+def test_stats_report_oldest_pending_age(db):
     clock = FrozenClock()
-    _put(engine, clock, 3)
-    clock.advance(timedelta(seconds=90))
-    relay = OutboxRelay(engine, OutboxMessage, {}, clock=clock)
-    stats = relay.stats()
-    assert stats.pending == 3 and stats.oldest_pending_age_seconds == pytest.approx(90, abs=1)
+    _put(db, clock, 3)
+    clock.advance(timedelta(seconds=42))
+    stats = OutboxRelay(db, Outbox, {PING: ok}, clock=clock).stats()
+    assert stats.pending == 3 and stats.oldest_pending_age_seconds == pytest.approx(42, abs=1)
 
 
-def test_two_relays_in_parallel_deliver_each_message_once(engine):
+def test_a_ready_peer_gets_its_waiting_messages_at_once(db):
+    """After an outage the backlog is due the moment the peer's /readyz answers, not after the
+    longest backoff; messages for other peers keep their own schedule."""
     clock = FrozenClock()
-    _put(engine, clock, 60)
-    seen: list[str] = []
+    _put(db, clock, 3)
+    _put(db, clock, 1, OTHER)
+    up = {"peer_a": False}
+
+    def deliver(_: Delivery[Ping]) -> httpx.Response:
+        return httpx.Response(201 if up["peer_a"] else 503)
+
+    relay = OutboxRelay(db, Outbox, {PING: deliver, OTHER: lambda d: httpx.Response(503)},
+                        ready=lambda peer: up.get(peer, False), clock=clock, base_backoff=10, max_backoff=30)
+    relay.run_once()  # everything fails, backoff up to 30 s
+    relay.check_failing_peers()
+    assert relay.run_once() == 0  # peer_a still down: nothing due
+    up["peer_a"] = True
+    relay.check_failing_peers()  # /readyz answers: peer_a's messages are due now
+    assert relay.run_once() == 3
+    assert relay.stats().pending == 1  # peer_b's message still waits for its backoff
+
+
+def test_an_unknown_topic_or_a_bad_payload_is_dead(db):
+    clock = FrozenClock()
+    _put(db, clock, 1, OTHER)
+    relay = OutboxRelay(db, Outbox, {PING: ok}, clock=clock)
+    relay.run_once()
+    assert relay.stats().dead == 1
+
+
+def test_two_relays_in_parallel_deliver_each_message_once(db):
+    clock = FrozenClock()
+    _put(db, clock, 60)
+    seen: list[int] = []
     lock = threading.Lock()
 
-    def handler(payload, key):
+    def handler(d: Delivery[Ping]) -> httpx.Response:
         with lock:
-            seen.append(key)
+            seen.append(d.message.i)
+        return httpx.Response(201)
 
-    relays = [OutboxRelay(engine, OutboxMessage, {"report": handler}, clock=clock, batch_size=7) for _ in range(2)]
+    relays = [OutboxRelay(db, Outbox, {PING: handler}, clock=clock, batch_size=7) for _ in range(2)]
     threads = [threading.Thread(target=r.drain) for r in relays]
     for t in threads:
         t.start()
