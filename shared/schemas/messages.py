@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.schemas.base import InputModel
-from shared.schemas.intake import ReportEvent, ReporterMessage
+from shared.schemas.intake import ReporterMessage, ReportEvent
 from shared.schemas.registry import PrivilegeRevocation
 
 
