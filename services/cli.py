@@ -33,6 +33,10 @@ from shared.settings import AuthSettings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Overload bounds, as in compose.yaml: past this many concurrent connections and tasks uvicorn
+# answers 503 at once; the listen backlog holds a burst of new connections (docs/architecture.md).
+UVICORN_LIMITS = ("--limit-concurrency", "200", "--backlog", "2048")
+
 
 def _service_names(service: str) -> list[str]:
     if service == "all":
@@ -155,7 +159,8 @@ def dev(
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", f"{spec.package}.asgi:app", "--host", host,
-                 "--port", str(spec.port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+                 "--port", str(spec.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+                 *UVICORN_LIMITS],
                 env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
                 start_new_session=detach,
             )
