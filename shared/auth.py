@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, Unauthorized, Unavailable
 from shared.settings import AuthSettings, Mode
 
 DEV_KID = "civicsocial-dev-1"
+log = structlog.get_logger("shared.auth")
 
 
 class Role(StrEnum):
@@ -99,24 +101,98 @@ def dev_jwks(path: Path) -> dict[str, Any]:
     return {"keys": [key]}
 
 
+class KeysUnavailable(Unavailable):
+    """No verification key can be had (the IdP's JWKS never answered): 503, not 500."""
+
+
 class KeySet:
-    """The verification keys, from the dev key, a JWKS file, or a JWKS URL (cached)."""
+    """The verification keys, from the dev key, a JWKS file, or a JWKS URL.
+
+    Why this is ours and not a library's: python-jose has no key-set cache, and the failure
+    modes matter here (an anonymous request must never make us call the IdP):
+    - keys are loaded once, then refreshed in the background when older than
+      ``jwks_cache_seconds``; requests keep using the last good keys meanwhile, and while the
+      IdP is down;
+    - a token with an unknown ``kid`` triggers at most one refresh per
+      ``jwks_min_refresh_seconds`` (single flight: concurrent requests wait for the same fetch),
+      and the unknown kid is remembered for that long (negative cache);
+    - with no key at all, ``KeysUnavailable`` (503 with Retry-After).
+    """
 
     def __init__(self, settings: AuthSettings, mode: Mode) -> None:
         self._settings = settings
         self._mode = mode
-        self._lock = threading.Lock()
-        self._cached: dict[str, Any] | None = None
+        self._lock = threading.Lock()  # single flight for fetches
+        self._cached: list[dict[str, Any]] | None = None
         self._fetched_at = 0.0
+        self._last_attempt = -1e9
+        self._refreshing = False
+        self._unknown: dict[str, float] = {}  # kid -> when it was found unknown
+        self.fetches = 0  # observable in tests and metrics
 
-    def keys(self, *, refresh: bool = False) -> list[dict[str, Any]]:
+    def keys(self) -> list[dict[str, Any]]:
+        cached = self._cached
+        if cached is None:
+            return self._load_now()
+        if time.monotonic() - self._fetched_at >= self._settings.jwks_cache_seconds:
+            self._refresh_in_background()
+        return cached
+
+    def keys_for_unknown_kid(self, kid: str) -> list[dict[str, Any]]:
+        """A token names a kid we do not have: refresh once per interval, for all of them."""
+        now = time.monotonic()
+        interval = self._settings.jwks_min_refresh_seconds
+        seen = self._unknown.get(kid)
+        if seen is not None and now - seen < interval:
+            return self._cached or []
         with self._lock:
-            fresh = time.monotonic() - self._fetched_at < self._settings.jwks_cache_seconds
-            if self._cached is None or refresh or not fresh:
-                self._cached = self._load()
-                self._fetched_at = time.monotonic()
-            keys: list[dict[str, Any]] = self._cached.get("keys", [])
-            return keys
+            if time.monotonic() - self._last_attempt >= interval:
+                self._fetch_locked()
+        keys = self._cached or []
+        if not any(k.get("kid") == kid for k in keys):
+            if len(self._unknown) > 1000:
+                self._unknown.clear()
+            self._unknown[kid] = time.monotonic()
+        return keys
+
+    def _load_now(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._cached is None and time.monotonic() - self._last_attempt >= 1.0:
+                self._fetch_locked()
+            if self._cached is None:
+                raise KeysUnavailable("The identity provider's signing keys cannot be loaded. Please retry shortly.",
+                                      headers={"Retry-After": "5"})
+            return self._cached
+
+    def _refresh_in_background(self) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    self._fetch_locked()
+            finally:
+                self._refreshing = False
+
+        threading.Thread(target=run, name="jwks-refresh", daemon=True).start()
+
+    def _fetch_locked(self) -> None:
+        self._last_attempt = time.monotonic()
+        self.fetches += 1
+        try:
+            keys = self._load().get("keys", [])
+        except Exception as exc:  # noqa: BLE001 - keep serving the last good keys
+            log.warning("jwks_fetch_failed", error=type(exc).__name__, have_keys=self._cached is not None)
+            return
+        if not isinstance(keys, list):
+            log.warning("jwks_fetch_failed", error="no keys list")
+            return
+        self._cached = keys
+        self._fetched_at = time.monotonic()
+        self._unknown.clear()
 
     def _load(self) -> dict[str, Any]:
         s = self._settings
@@ -131,6 +207,12 @@ class KeySet:
         if self._mode == "dev":
             return dev_jwks(s.dev_key_file)
         raise RuntimeError("no verification keys configured")
+
+
+# Header parameters we understand; a token that marks anything as critical is refused (RFC 7515
+# section 4.1.11: a recipient MUST reject a crit it does not understand, and we understand none).
+_ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+_NUMERIC_DATES = ("exp", "nbf", "iat")
 
 
 class TokenVerifier:
@@ -149,6 +231,11 @@ class TokenVerifier:
         alg = header.get("alg")
         if alg not in s.algorithms:
             raise Unauthorized(f"Token algorithm {alg!r} is not accepted.")
+        if "crit" in header:
+            raise Unauthorized("The token marks header parameters as critical that are not understood.")
+        typ = str(header.get("typ") or "").lower()
+        if s.require_access_token_typ and typ not in _ACCESS_TOKEN_TYPES:
+            raise Unauthorized("The token is not an access token (typ at+jwt).")
         key = self._key_for(header.get("kid"), alg)
         try:
             claims = jwt.decode(
@@ -163,6 +250,7 @@ class TokenVerifier:
                     "require_aud": True,
                     "require_sub": True,
                     "verify_nbf": True,
+                    "verify_iat": True,
                     "leeway": s.leeway_seconds,
                 },
             )
@@ -173,19 +261,37 @@ class TokenVerifier:
         except JWTError as exc:
             # e.g. a bad signature, or a required claim missing ("Token is missing the exp claim")
             raise Unauthorized(f"The token is not valid: {str(exc).rstrip('.')}.") from exc
+        self._check_claims(claims)
         return self._principal(claims)
 
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        """What python-jose does not check (docs/security.md)."""
+        s = self.settings
+        for name in _NUMERIC_DATES:
+            value = claims.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise Unauthorized(f"The token's {name} claim is not a number.")
+        now = time.time()
+        iat = claims.get("iat")
+        if iat is not None and iat > now + s.leeway_seconds:
+            raise Unauthorized("The token was issued in the future.")
+        if not str(claims.get("sub") or "").strip():
+            raise Unauthorized("The token has an empty subject.")
+        exp = float(claims["exp"])
+        start = float(iat) if iat is not None else now
+        if exp - start > s.max_token_lifetime_seconds + s.leeway_seconds:
+            raise Unauthorized("The token's lifetime is longer than this service accepts.")
+        if s.token_use_claim and claims.get(s.token_use_claim) != s.token_use_value:
+            raise Unauthorized("The token is not an access token.")
+
     def _key_for(self, kid: str | None, alg: str) -> dict[str, Any]:
-        for refresh in (False, True):
-            keys = self.keyset.keys(refresh=refresh)
-            for key in keys:
-                if key.get("alg", alg) != alg:
-                    continue
-                if kid is None and len(keys) == 1:
-                    return key
-                if kid is not None and key.get("kid") == kid:
-                    return key
-        raise Unauthorized("The token was signed with an unknown key.")
+        keys = self.keyset.keys()
+        found = _pick(keys, kid, alg)
+        if found is None and kid is not None:
+            found = _pick(self.keyset.keys_for_unknown_kid(kid), kid, alg)
+        if found is None:
+            raise Unauthorized("The token was signed with an unknown key.")
+        return found
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         raw_roles = claims.get(self.settings.roles_claim) or []
@@ -200,6 +306,13 @@ class TokenVerifier:
             department=str(department) if department else None,
             name=str(claims["name"]) if claims.get("name") else None,
         )
+
+
+def _pick(keys: list[dict[str, Any]], kid: str | None, alg: str) -> dict[str, Any] | None:
+    usable = [k for k in keys if k.get("alg", alg) == alg]
+    if kid is None:
+        return usable[0] if len(keys) == 1 and usable else None
+    return next((k for k in usable if k.get("kid") == kid), None)
 
 
 # --- signing: dev mode only -----------------------------------------------------------

@@ -22,7 +22,18 @@ class AuthSettings(BaseModel):
     algorithms: list[JwtAlgorithm] = Field(default_factory=lambda: list(PINNED_ALGORITHMS))
     jwks_url: str | None = Field(default=None, description="The City IdP's JWKS endpoint (production).")
     jwks_file: Path | None = Field(default=None, description="A JWKS file, instead of a URL.")
-    jwks_cache_seconds: int = 600
+    jwks_cache_seconds: int = Field(default=600, ge=10, le=86400,
+                                    description="Keys older than this are refreshed in the background.")
+    jwks_min_refresh_seconds: int = Field(default=60, ge=1, le=3600,
+                                          description="At most one fetch per this interval for unknown kids.")
+    max_token_lifetime_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 86400,
+                                            description="Tokens whose exp - iat is longer are refused.")
+    require_access_token_typ: bool = Field(
+        default=False, description="Refuse tokens whose header typ is not at+jwt (RFC 9068), for IdPs that set it.")
+    token_use_claim: str | None = Field(
+        default=None, description="A claim that must equal token_use_value (e.g. Cognito's token_use), "
+        "to refuse ID tokens presented as access tokens where the IdP does not set typ.")
+    token_use_value: str = "access"  # noqa: S105 - a claim value, not a secret
     roles_claim: str = "roles"
     department_claim: str = "department"
     leeway_seconds: int = Field(default=30, ge=0, le=300)
