@@ -331,12 +331,19 @@ class OutboxRelay:
             self._thread = None
 
     def _loop(self) -> None:
+        failing_since: str | None = None  # the error of the current failure, logged once
         while not self._stop.is_set():
             try:
                 busy = self.run_once() > 0
-            except Exception:
-                log.exception("outbox_relay_pass_failed")
+            except Exception as exc:  # noqa: BLE001 - e.g. the database is down: keep polling
                 busy = False
+                if failing_since is None:
+                    failing_since = type(exc).__name__
+                    log.error("outbox_relay_failing", error=failing_since)  # no traceback, no SQL: one line
+            else:
+                if failing_since is not None:
+                    log.info("outbox_relay_recovered", error=failing_since)
+                    failing_since = None
             if busy:
                 continue
             try:

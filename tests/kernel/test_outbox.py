@@ -198,3 +198,22 @@ def test_two_relays_in_parallel_deliver_each_message_once(db):
     for t in threads:
         t.join(60)
     assert len(seen) == 60 and len(set(seen)) == 60
+
+
+def test_a_database_outage_is_logged_once_not_per_poll(db, capsys):
+    """While the database cannot answer (here: the outbox table is gone) the relay polls every
+    interval; it logs the state change once, and once more when it recovers."""
+    import time as _time
+
+    relay = OutboxRelay(db, Outbox, {PING: ok}, clock=FrozenClock(), poll_interval=0.02)
+    _Base.metadata.drop_all(db.writer)
+    relay.start()
+    try:
+        _time.sleep(0.3)  # about 15 polls against a missing table
+        _Base.metadata.create_all(db.writer)
+        _time.sleep(0.3)
+    finally:
+        relay.stop()
+    out = capsys.readouterr().out
+    assert out.count("outbox_relay_failing") == 1
+    assert out.count("outbox_relay_recovered") == 1
