@@ -33,9 +33,12 @@ from shared.settings import AuthSettings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Overload bounds, as in compose.yaml: past this many concurrent connections and tasks uvicorn
-# answers 503 at once; the listen backlog holds a burst of new connections (docs/architecture.md).
-UVICORN_LIMITS = ("--limit-concurrency", "200", "--backlog", "2048")
+# How every service runs, as in compose.yaml. Overload bounds: past this many concurrent
+# connections and tasks uvicorn answers 503 at once; the listen backlog holds a burst of new
+# connections (docs/architecture.md). No proxy headers: uvicorn would otherwise believe
+# X-Forwarded-For from 127.0.0.1 whatever TRUSTED_PROXIES says; the app decides whom to trust.
+# No Server banner.
+UVICORN_FLAGS = ("--limit-concurrency", "200", "--backlog", "2048", "--no-proxy-headers", "--no-server-header")
 
 
 def _service_names(service: str) -> list[str]:
@@ -160,7 +163,7 @@ def dev(
             subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", f"{spec.package}.asgi:app", "--host", host,
                  "--port", str(spec.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
-                 *UVICORN_LIMITS],
+                 *UVICORN_FLAGS],
                 env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
                 start_new_session=detach,
             )

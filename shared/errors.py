@@ -78,6 +78,10 @@ class TooManyRequests(DomainError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
 
+class HeadersTooLarge(DomainError):
+    status, slug, title = 431, "headers-too-large", "Request header fields too large"
+
+
 class Unavailable(DomainError):
     status, slug, title = 503, "unavailable", "Service temporarily unavailable"
 

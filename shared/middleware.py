@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PROBLEM_TYPE_BASE, DomainError, PayloadTooLarge
+from shared.errors import PROBLEM_TYPE_BASE, DomainError, HeadersTooLarge, PayloadTooLarge
 from shared.logging import access_line
 from shared.schemas.problem import Problem
 
@@ -158,7 +158,7 @@ class BodySizeLimitMiddleware:
 class SecurityHeadersMiddleware:
     """Headers every response carries; services add stricter ones where they serve HTML."""
 
-    def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None, *, hsts: bool = False) -> None:
         self.app = app
         base = {
             "x-content-type-options": "nosniff",
@@ -166,6 +166,8 @@ class SecurityHeadersMiddleware:
             "x-frame-options": "DENY",
             "cross-origin-resource-policy": "same-site",
         }
+        if hsts:  # the public URL is https: browsers must never come back over http
+            base["strict-transport-security"] = "max-age=31536000; includeSubDomains"
         base.update({k.lower(): v for k, v in (headers or {}).items()})
         self.headers = [(k.encode(), v.encode()) for k, v in base.items()]
         # the app set none of these: append ours as they are (a CSP of its own may allow framing)
@@ -176,10 +178,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        authenticated = any(k == b"authorization" for k, _ in scope["headers"])
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 existing = {k.lower() for k, _ in headers}
+                if authenticated and b"cache-control" not in existing:
+                    # a staff answer may carry personal data: no cache, shared or private, keeps it
+                    headers.append((b"cache-control", b"no-store"))
                 if self.watch.isdisjoint(existing):
                     headers += self.headers  # the common case
                 else:
@@ -196,3 +203,26 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+class HeaderLimitMiddleware:
+    """Refuses requests whose headers are too many or too large with 431 problem+json.
+
+    uvicorn's httptools parser has no limit of its own (a 50 MB header was answered 200); this
+    bounds what reaches the app. The reverse proxy in front should refuse earlier still
+    (nginx: ``large_client_header_buffers``)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_count: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_count = max_count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            if len(headers) > self.max_count or sum(len(k) + len(v) for k, v in headers) > self.max_bytes:
+                await send_problem(scope, send, HeadersTooLarge,
+                                   f"Send at most {self.max_count} headers and {self.max_bytes} bytes of them.",
+                                   [(b"connection", b"close")])
+                return
+        await self.app(scope, receive, send)

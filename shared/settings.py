@@ -64,6 +64,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576,
+                                  description="Total size of a request's headers (431 above it).")
+    max_header_count: int = Field(default=100, ge=10, le=1000, description="Headers per request (431 above it).")
     cors_origins: list[str] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     auth: AuthSettings = Field(default_factory=AuthSettings)

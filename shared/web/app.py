@@ -27,7 +27,12 @@ from shared import migrations
 from shared.auth import TokenVerifier
 from shared.db import Database
 from shared.logging import configure_logging
-from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from shared.middleware import (
+    BodySizeLimitMiddleware,
+    HeaderLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from shared.schemas.problem import Problem
 from shared.settings import ServiceSettings
 from shared.timeutil import Clock, SystemClock
@@ -105,8 +110,10 @@ def create_service_app(
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers)
+    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers,
+                       hsts=settings.public_base_url.startswith("https://"))
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_body_bytes, overrides=body_limit_overrides)
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count)
     app.add_middleware(RequestContextMiddleware)
     _register_problem_schema(app)
     return app

@@ -29,7 +29,8 @@ class LiveServer:
 
     def start(self, timeout: float = 20.0) -> LiveServer:
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None,
-                                access_log=False, lifespan="on")
+                                access_log=False, lifespan="on",
+                                proxy_headers=False, server_header=False)  # as services/cli.py runs them
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
