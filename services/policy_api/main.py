@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
+from shared.http import ServiceClient
 from shared.timeutil import Clock
 from shared.web import create_service_app
 
@@ -36,7 +37,6 @@ OPENAPI_TAGS = [
 API_SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
 
-
 def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or PolicySettings()
 
@@ -45,7 +45,7 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         try:
             yield
         finally:
-            app.state.metrics_source.close()
+            app.state.peers.close()
 
     app = create_service_app(
         settings=settings,
@@ -59,7 +59,9 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         openapi_tags=OPENAPI_TAGS,
         clock=clock,
     )
-    app.state.metrics_source = MetricsSource(
-        settings.case_api_url, timeout=settings.metrics_timeout_seconds, cache_seconds=settings.metrics_cache_seconds
-    )
+    # The one client for peers (policy_api only reads case_api's public metrics: no token needed).
+    app.state.peers = ServiceClient({"case_api": settings.case_api_url}, timeout=settings.metrics_timeout_seconds,
+                                    retries=0)
+    app.state.metrics_source = MetricsSource(app.state.peers, timeout=settings.metrics_timeout_seconds,
+                                             cache_seconds=settings.metrics_cache_seconds)
     return app

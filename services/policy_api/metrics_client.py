@@ -1,11 +1,12 @@
-"""case_api's public metrics for the Transparency page: a short timeout, no retries, a small cache
-(failures are cached too, so an outage of case_api never slows the page down more than once a minute)."""
+"""case_api's public metrics for the Transparency page, asked through the app's one ``ServiceClient``
+(``app.state.peers``, peer ``case_api``): a short timeout, no retries, and a small cache of the peer's
+answer (failures are cached too, so an outage of case_api never slows the page down more than once
+every ``FAILURE_CACHE_SECONDS``). This caches one peer answer; it is not a response cache."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -16,19 +17,19 @@ from shared.schemas.metrics import PublicMetrics
 
 log = structlog.get_logger("policy_api.metrics")
 
+PEER = "case_api"
+PATH = "/v1/public/metrics"
 FAILURE_CACHE_SECONDS = 30.0
 
 
 class MetricsSource:
-    def __init__(self, base_url: str, *, timeout: float, cache_seconds: int) -> None:
-        self._client = ServiceClient(base_url, timeout=timeout, retries=0)
+    def __init__(self, peers: ServiceClient, *, timeout: float, cache_seconds: int) -> None:
+        self._peers = peers
+        self._timeout = timeout
         self._cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._value: PublicMetrics | None = None
         self._until = 0.0
-
-    def close(self) -> None:
-        self._client.close()
 
     def get(self) -> PublicMetrics | None:
         with self._lock:
@@ -43,7 +44,7 @@ class MetricsSource:
 
     def _fetch(self) -> PublicMetrics | None:
         try:
-            resp = self._client.get("/v1/public/metrics", authenticated=False)
+            resp = self._peers.get(PEER, PATH, authenticated=False, timeout=self._timeout, retries=0)
         except UpstreamFailed:
             log.warning("metrics_unavailable", reason="no_answer")
             return None
@@ -55,12 +56,3 @@ class MetricsSource:
         except (ValidationError, ValueError):
             log.warning("metrics_unavailable", reason="bad_body")
             return None
-
-
-def source_for(state: Any) -> MetricsSource:
-    source: MetricsSource | None = getattr(state, "metrics_source", None)
-    if source is None:
-        s = state.settings
-        source = MetricsSource(s.case_api_url, timeout=s.metrics_timeout_seconds, cache_seconds=s.metrics_cache_seconds)
-        state.metrics_source = source
-    return source

@@ -1,16 +1,19 @@
-"""Shaping domain rows into response models; shared by the JSON API, the Atom feed and the
-Transparency page so every public read says the same thing (overdue flags included)."""
+"""Shaping what the use-cases return into response models; shared by the JSON API and the
+Transparency page so every public read says the same thing (overdue flags included). Pure: no
+database, no session."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
-
-from services.policy_api.domain import policies, review_schedule
+from services.policy_api.domain import completeness, reviews
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
-from services.policy_api.domain.state_machine import PUBLIC_STATES, allowed_actions
+from services.policy_api.domain.policies import PolicyDetail, PolicyRow
+from services.policy_api.domain.reviews import HistoryEntry
+from services.policy_api.domain.state_machine import allowed_actions
+from services.policy_api.domain.transparency import PolicyCard
+from services.policy_api.domain.versions import VersionDiff, VersionWithSections
 from services.policy_api.schemas import (
     ChecklistItemOut,
     ChecklistSection,
@@ -27,18 +30,14 @@ from services.policy_api.schemas import (
     VersionStaffFields,
     VersionSummary,
 )
-from shared.timeutil import as_utc
 
 
-def review_status_out(
-    session: Session, policy: Policy, today: date, current: PolicyVersion | None
-) -> ReviewStatusOut:
-    st: review_schedule.ReviewStatus = policies.review_status(session, policy, today, current)
-    last = policies.last_review(session, policy.id)
+def review_status_out(row: PolicyRow, today: date) -> ReviewStatusOut:
+    st = reviews.status_of(row, today)
     return ReviewStatusOut(
-        interval_months=policy.review_interval_months, basis=st.basis,
-        basis_date=st.basis_date, last_reviewed_on=last.reviewed_on if last else None,
-        next_review_due=st.next_review_due, overdue=st.overdue, days_until_due=st.days_until_due,
+        interval_months=row.policy.review_interval_months, basis=st.basis, basis_date=st.basis_date,
+        last_reviewed_on=row.last_reviewed_on, next_review_due=st.next_review_due, overdue=st.overdue,
+        days_until_due=st.days_until_due,
     )
 
 
@@ -46,38 +45,34 @@ def version_summary(v: PolicyVersion) -> VersionSummary:
     return VersionSummary.model_validate(v)
 
 
-def version_out(session: Session, v: PolicyVersion, *, staff: bool) -> VersionOut:
-    data: dict[str, Any] = version_summary(v).model_dump()
-    data["sections"] = [SectionOut.model_validate(s) for s in policies.sections(session, v.id)]
-    if staff:
-        data["staff"] = VersionStaffFields(
-            author_id=v.author_id, contributors=list(v.contributors), approved_by=v.approved_by,
-            published_by=v.published_by, submitted_at=v.submitted_at, allowed_actions=allowed_actions(v.state),
-        )
-    return VersionOut(**data)
+def version_out(item: VersionWithSections, *, staff: bool) -> VersionOut:
+    v = item.version
+    staff_fields = VersionStaffFields(
+        author_id=v.author_id, contributors=list(v.contributors), approved_by=v.approved_by,
+        published_by=v.published_by, submitted_at=v.submitted_at, allowed_actions=allowed_actions(v.state),
+    ) if staff else None
+    return VersionOut(**version_summary(v).model_dump(), sections=[SectionOut.model_validate(s) for s in item.sections],
+                      staff=staff_fields)
 
 
-def policy_summary(session: Session, policy: Policy, today: date) -> PolicySummary:
-    current = policies.current_version(session, policy.id)
+def policy_summary(row: PolicyRow, today: date) -> PolicySummary:
+    p = row.policy
     return PolicySummary(
-        id=policy.id, kind=policy.kind, identifier=policy.identifier, title=policy.title,
-        department=policy.department, current_version=version_summary(current) if current else None,
-        review_status=review_status_out(session, policy, today, current),
+        id=p.id, kind=p.kind, identifier=p.identifier, title=p.title, department=p.department,
+        current_version=version_summary(row.current) if row.current else None,
+        review_status=review_status_out(row, today),
     )
 
 
-def policy_out(session: Session, policy: Policy, today: date, *, staff: bool) -> PolicyOut:
-    summary = policy_summary(session, policy, today)
-    versions, _ = policies.list_versions(session, policy.id, public=not staff, limit=1000, offset=0)
-    open_v = policies.open_version(session, policy.id) if staff else None
+def policy_out(item: PolicyDetail, today: date) -> PolicyOut:
     return PolicyOut(
-        **summary.model_dump(), binds_account_holders=policy.binds_account_holders,
-        versions=[version_summary(v) for v in versions], open_version=version_summary(open_v) if open_v else None,
+        **policy_summary(item, today).model_dump(), binds_account_holders=item.policy.binds_account_holders,
+        versions=[version_summary(v) for v in item.versions],
+        open_version=version_summary(item.open_version) if item.open_version else None,
     )
 
 
-def completeness_out(session: Session, policy: Policy, version: PolicyVersion) -> CompletenessOut:
-    checklist = policies.checklist(session, policy, version)
+def completeness_out(policy: Policy, version: PolicyVersion, checklist: completeness.Checklist) -> CompletenessOut:
     return CompletenessOut(
         policy_id=policy.id, version_id=version.id, applies=checklist.applies, complete=checklist.complete,
         missing=[m.key for m in checklist.missing] if checklist.applies else [],
@@ -87,10 +82,11 @@ def completeness_out(session: Session, policy: Policy, version: PolicyVersion) -
     )
 
 
-def diff_out(session: Session, policy_id: str, from_id: str, to_id: str, *, public: bool) -> DiffOut:
-    a, b, d = policies.version_diff(session, policy_id, from_id, to_id, public=public)
+def diff_out(item: VersionDiff) -> DiffOut:
+    d = item.diff
     return DiffOut(
-        policy_id=policy_id, from_version=version_summary(a), to_version=version_summary(b), counts=d.counts,
+        policy_id=item.policy.id, from_version=version_summary(item.from_version),
+        to_version=version_summary(item.to_version), counts=d.counts,
         sections=[SectionDiffOut(key=s.key, status=s.status, heading_before=s.heading_before,
                                  heading_after=s.heading_after, elements_added=s.elements_added,
                                  elements_removed=s.elements_removed, moved=s.moved, unified_diff=s.unified_diff)
@@ -105,30 +101,18 @@ def review_out(r: PolicyReview, *, staff: bool) -> ReviewOut:
     return out
 
 
-def history(session: Session, policy_id: str) -> list[HistoryEvent]:
-    """Publications, supersessions, retirements and reviews, newest first."""
-    events: list[HistoryEvent] = []
-    versions = session.exec(
-        select(PolicyVersion).where(PolicyVersion.policy_id == policy_id,
-                                    col(PolicyVersion.state).in_([s.value for s in PUBLIC_STATES]))
-    ).all()
-    labels = {v.id: v.label for v in versions}
-    for v in versions:
-        if v.published_at:
-            events.append(HistoryEvent(at=as_utc(v.published_at), event="published", version_id=v.id,
-                                       version_label=v.label, detail=v.change_summary or None))
-        if v.superseded_at:
-            events.append(HistoryEvent(at=as_utc(v.superseded_at), event="superseded", version_id=v.id,
-                                       version_label=v.label))
-        if v.retired_at:
-            events.append(HistoryEvent(at=as_utc(v.retired_at), event="retired", version_id=v.id,
-                                       version_label=v.label))
-    for r in session.exec(select(PolicyReview).where(PolicyReview.policy_id == policy_id)).all():
-        at = datetime.combine(r.reviewed_on, datetime.min.time(), tzinfo=as_utc(r.recorded_at).tzinfo)
-        events.append(HistoryEvent(at=at, event="reviewed", version_id=r.version_id,
-                                   version_label=labels.get(r.version_id or ""),
-                                   detail=r.outcome + (f": {r.notes}" if r.notes else "")))
-    # Newest first; a publication at the same instant as the supersession it causes comes first.
-    rank = {"published": 3, "retired": 2, "superseded": 1, "reviewed": 0}
-    events.sort(key=lambda e: (e.at, rank[e.event]), reverse=True)
-    return events
+def history_event(e: HistoryEntry) -> HistoryEvent:
+    return HistoryEvent(at=e.at, event=e.event, version_id=e.version_id, version_label=e.version_label,
+                        detail=e.detail)
+
+
+def card(c: PolicyCard, today: date, soon_days: int) -> dict[str, Any]:
+    """What the Transparency templates read of a policy."""
+    review = review_status_out(c.row, today)
+    current = c.row.current
+    return {
+        "policy": c.row.policy, "current": current, "versions": c.versions, "review": review,
+        "previous": c.previous,
+        "due_soon": bool(review.days_until_due is not None and 0 <= review.days_until_due <= soon_days),
+        "future": bool(current and current.effective_date and current.effective_date > today),
+    }

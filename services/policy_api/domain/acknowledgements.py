@@ -3,80 +3,98 @@ check case_api asks: "had this person acknowledged the version in force on date 
 
 Who is bound by a policy: the staff explicitly bound to it (``policy_bindings``) and, when the
 policy's ``binds_account_holders`` is set (the default for kind ``social_media_policy``), every
-employee holding a posting privilege on an active official account."""
+employee holding a posting privilege on an active official account. Who is bound, and who of them
+has not acknowledged, is one UNION query, counted and paged in SQL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Integer, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
-from services.policy_api.domain import changelog, registry
-from services.policy_api.domain.context import WriteContext
-from services.policy_api.domain.models import Acknowledgement, Policy, PolicyBinding, PolicyVersion
-from services.policy_api.domain.policies import current_version, get_policy, get_version
+from services.policy_api.domain import changelog
+from services.policy_api.domain.context import WriteContext, read
+from services.policy_api.domain.models import (
+    Account,
+    Acknowledgement,
+    Policy,
+    PolicyBinding,
+    PolicyVersion,
+    PostingPrivilege,
+)
+from services.policy_api.domain.policies import current_version, get_policy
 from services.policy_api.domain.state_machine import PUBLIC_STATES, VersionState
+from services.policy_api.domain.versions import get_version
+from shared.db import Database
 from shared.errors import Conflict, NotFound
 from shared.timeutil import as_utc
 
 
 def record(
-    session: Session, ctx: WriteContext, policy_id: str, version_id: str, employee_id: str
+    db: Database, ctx: WriteContext, *, policy_id: str, version_id: str, employee_id: str
 ) -> tuple[Acknowledgement, bool]:
     """Record that ``employee_id`` read the version. Idempotent: returns (row, created)."""
-    version = get_version(session, policy_id, version_id, public=False)
-    if version.state != VersionState.published.value:
-        raise Conflict(f"Only the published version can be acknowledged; version {version.label} is {version.state}.")
-    existing = session.exec(
-        select(Acknowledgement).where(Acknowledgement.version_id == version.id,
-                                      Acknowledgement.employee_id == employee_id)
-    ).first()
-    if existing is not None:
-        return existing, False
-    ack = Acknowledgement(policy_id=version.policy_id, version_id=version.id, employee_id=employee_id,
-                          acknowledged_at=ctx.now, recorded_by=ctx.actor)
-    session.add(ack)
-    session.flush()
-    changelog.record(session, actor=ctx.actor, action="acknowledgement.recorded", entity_type="policy_version",
-                     entity_id=version.id, at=ctx.now, after=changelog.snapshot(ack), request_id=ctx.request_id)
-    return ack, True
+    with db.write() as s:
+        version = get_version(s, policy_id, version_id, public=False)
+        if version.state != VersionState.published.value:
+            raise Conflict(
+                f"Only the published version can be acknowledged; version {version.label} is {version.state}.")
+        existing = s.exec(
+            select(Acknowledgement).where(Acknowledgement.version_id == version.id,
+                                          Acknowledgement.employee_id == employee_id)
+        ).first()
+        if existing is not None:
+            return existing, False
+        ack = Acknowledgement(policy_id=version.policy_id, version_id=version.id, employee_id=employee_id,
+                              acknowledged_at=ctx.now, recorded_by=ctx.actor)
+        s.add(ack)
+        s.flush()
+        changelog.record(s, actor=ctx.actor, action="acknowledgement.recorded", entity_type="policy_version",
+                         entity_id=version.id, at=ctx.now, after=changelog.snapshot(ack), request_id=ctx.request_id)
+        return ack, True
 
 
 def list_for_version(
-    session: Session, policy_id: str, version_id: str, *, limit: int, offset: int
+    db: Database, *, policy_id: str, version_id: str, limit: int, offset: int
 ) -> tuple[list[Acknowledgement], int]:
-    version = get_version(session, policy_id, version_id, public=False)
-    query = select(Acknowledgement).where(Acknowledgement.version_id == version.id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Acknowledgement.acknowledged_at)).offset(offset).limit(limit)).all()
-    return list(rows), int(total)
+    """Three statements: the version, the count, the page."""
+    with read(db) as s:
+        version = get_version(s, policy_id, version_id, public=False)
+        query = select(Acknowledgement).where(Acknowledgement.version_id == version.id)
+        total = s.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(col(Acknowledgement.acknowledged_at), col(Acknowledgement.id))
+                      .offset(offset).limit(limit)).all()
+        return list(rows), int(total)
 
 
-def bind(session: Session, ctx: WriteContext, policy_id: str, employee_id: str) -> tuple[PolicyBinding, bool]:
-    policy = get_policy(session, policy_id, public=False)
-    existing = session.get(PolicyBinding, (policy.id, employee_id))
-    if existing is not None:
-        return existing, False
-    row = PolicyBinding(policy_id=policy.id, employee_id=employee_id, added_by=ctx.actor, added_at=ctx.now)
-    session.add(row)
-    session.flush()
-    changelog.record(session, actor=ctx.actor, action="binding.added", entity_type="policy", entity_id=policy.id,
-                     at=ctx.now, after=changelog.snapshot(row), request_id=ctx.request_id)
-    return row, True
+def bind(db: Database, ctx: WriteContext, *, policy_id: str, employee_id: str) -> tuple[PolicyBinding, bool]:
+    with db.write() as s:
+        policy = get_policy(s, policy_id, public=False)
+        existing = s.get(PolicyBinding, (policy.id, employee_id))
+        if existing is not None:
+            return existing, False
+        row = PolicyBinding(policy_id=policy.id, employee_id=employee_id, added_by=ctx.actor, added_at=ctx.now)
+        s.add(row)
+        s.flush()
+        changelog.record(s, actor=ctx.actor, action="binding.added", entity_type="policy", entity_id=policy.id,
+                         at=ctx.now, after=changelog.snapshot(row), request_id=ctx.request_id)
+        return row, True
 
 
-def unbind(session: Session, ctx: WriteContext, policy_id: str, employee_id: str) -> None:
-    policy = get_policy(session, policy_id, public=False)
-    row = session.get(PolicyBinding, (policy.id, employee_id))
-    if row is None:
-        raise NotFound(f"{employee_id!r} is not explicitly bound by this policy.")
-    before = changelog.snapshot(row)
-    session.delete(row)
-    session.flush()
-    changelog.record(session, actor=ctx.actor, action="binding.removed", entity_type="policy", entity_id=policy.id,
-                     at=ctx.now, before=before, request_id=ctx.request_id)
+def unbind(db: Database, ctx: WriteContext, *, policy_id: str, employee_id: str) -> None:
+    with db.write() as s:
+        policy = get_policy(s, policy_id, public=False)
+        row = s.get(PolicyBinding, (policy.id, employee_id))
+        if row is None:
+            raise NotFound(f"{employee_id!r} is not explicitly bound by this policy.")
+        before = changelog.snapshot(row)
+        s.delete(row)
+        s.flush()
+        changelog.record(s, actor=ctx.actor, action="binding.removed", entity_type="policy", entity_id=policy.id,
+                         at=ctx.now, before=before, request_id=ctx.request_id)
 
 
 @dataclass(frozen=True)
@@ -86,19 +104,66 @@ class BoundEmployee:
     via_privilege: bool
 
 
-def bound_staff(session: Session, policy: Policy) -> list[BoundEmployee]:
-    explicit = set(session.exec(select(PolicyBinding.employee_id).where(PolicyBinding.policy_id == policy.id)).all())
-    holders = registry.active_privilege_holders(session) if policy.binds_account_holders else set()
-    return [BoundEmployee(e, e in explicit, e in holders) for e in sorted(explicit | holders)]
+@dataclass(frozen=True)
+class BoundPage:
+    rows: list[BoundEmployee]
+    total: int
 
 
-def missing(session: Session, policy_id: str) -> tuple[Policy, PolicyVersion, list[BoundEmployee]]:
-    policy = get_policy(session, policy_id, public=False)
-    version = current_version(session, policy.id)
-    if version is None:
-        raise Conflict("This policy has no published version to acknowledge.")
-    acked = set(session.exec(select(Acknowledgement.employee_id).where(Acknowledgement.version_id == version.id)).all())
-    return policy, version, [b for b in bound_staff(session, policy) if b.employee_id not in acked]
+def _bound_query(policy: Policy) -> Any:
+    """``employee_id, via_binding, via_privilege`` of everyone the policy binds, one row each."""
+    explicit: Any = select(col(PolicyBinding.employee_id).label("employee_id"),
+                      literal(1, Integer).label("via_binding"), literal(0, Integer).label("via_privilege")
+                      ).where(PolicyBinding.policy_id == policy.id)
+    parts: list[Any] = [explicit]
+    if policy.binds_account_holders:
+        parts.append(
+            select(col(PostingPrivilege.employee_id).label("employee_id"), literal(0, Integer).label("via_binding"),
+                   literal(1, Integer).label("via_privilege"))
+            .join(Account, col(Account.id) == col(PostingPrivilege.account_id))
+            .where(col(PostingPrivilege.active).is_(True), Account.status == "active")
+        )
+    u = union_all(*parts).subquery("bound_rows") if len(parts) > 1 else parts[0].subquery("bound_rows")
+    return (select(u.c.employee_id, func.max(u.c.via_binding).label("via_binding"),
+                   func.max(u.c.via_privilege).label("via_privilege"))
+            .group_by(u.c.employee_id))
+
+
+def _bound_page(session: Session, query: Any, *, limit: int, offset: int) -> BoundPage:
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(query.selected_columns.employee_id).offset(offset).limit(limit)).all()
+    return BoundPage(rows=[BoundEmployee(e, bool(b), bool(p)) for e, b, p in rows], total=int(total))
+
+
+def bound_staff(db: Database, *, policy_id: str, limit: int, offset: int) -> BoundPage:
+    """Three statements: the policy, the count, the page."""
+    with read(db) as s:
+        policy = get_policy(s, policy_id, public=False)
+        return _bound_page(s, _bound_query(policy), limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class Missing:
+    policy: Policy
+    version: PolicyVersion
+    bound: int
+    missing: BoundPage
+
+
+def missing(db: Database, *, policy_id: str, limit: int, offset: int) -> Missing:
+    """Bound staff who have not acknowledged the current published version. Five statements: the
+    policy, its current version, how many are bound, then count and page of those missing."""
+    with read(db) as s:
+        policy = get_policy(s, policy_id, public=False)
+        version = current_version(s, policy.id)
+        if version is None:
+            raise Conflict("This policy has no published version to acknowledge.")
+        bound_q = _bound_query(policy)
+        bound = s.exec(select(func.count()).select_from(bound_q.subquery())).one()
+        acked = select(Acknowledgement.employee_id).where(Acknowledgement.version_id == version.id)
+        missing_q = bound_q.having(bound_q.selected_columns.employee_id.not_in(acked))
+        page = _bound_page(s, missing_q, limit=limit, offset=offset)
+        return Missing(policy=policy, version=version, bound=int(bound), missing=page)
 
 
 @dataclass(frozen=True)
@@ -127,13 +192,14 @@ def version_in_force(session: Session, on: date, kind: str = "social_media_polic
     ).first()
 
 
-def check(session: Session, employee_id: str, on: date) -> CheckResult:
-    version = version_in_force(session, on)
-    if version is None:
-        return CheckResult(None, None, None, False, None)
-    ack = session.exec(
-        select(Acknowledgement).where(Acknowledgement.version_id == version.id,
-                                      Acknowledgement.employee_id == employee_id)
-    ).first()
+def check(db: Database, *, employee_id: str, on: date) -> CheckResult:
+    with read(db) as s:
+        version = version_in_force(s, on)
+        if version is None:
+            return CheckResult(None, None, None, False, None)
+        ack = s.exec(
+            select(Acknowledgement).where(Acknowledgement.version_id == version.id,
+                                          Acknowledgement.employee_id == employee_id)
+        ).first()
     at = as_utc(ack.acknowledged_at) if ack else None
     return CheckResult(version.policy_id, version.id, version.label, bool(at and at.date() <= on), at)

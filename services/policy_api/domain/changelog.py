@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event
-from sqlmodel import Session
+from sqlalchemy import event, func
+from sqlmodel import Session, col, select
 
+from services.policy_api.domain.context import read
 from services.policy_api.domain.models import ChangeLogEntry
+from shared.db import Database
 
 
 def snapshot(obj: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -47,6 +49,26 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def list_changes(
+    db: Database, *, entity_type: str | None = None, entity_id: str | None = None, actor: str | None = None,
+    since: datetime | None = None, limit: int, offset: int,
+) -> tuple[list[ChangeLogEntry], int]:
+    """Oldest first. Two statements: count and page."""
+    query = select(ChangeLogEntry)
+    if entity_type:
+        query = query.where(ChangeLogEntry.entity_type == entity_type)
+    if entity_id:
+        query = query.where(ChangeLogEntry.entity_id == entity_id)
+    if actor:
+        query = query.where(ChangeLogEntry.actor == actor)
+    if since:
+        query = query.where(col(ChangeLogEntry.at) >= since)
+    with read(db) as s:
+        total = s.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(col(ChangeLogEntry.at), col(ChangeLogEntry.id)).offset(offset).limit(limit))
+        return list(rows.all()), int(total)
 
 
 class AppendOnlyViolation(RuntimeError):

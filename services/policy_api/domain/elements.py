@@ -3,11 +3,16 @@ resolution's eight elements, seeded by the migration and, for an empty table, on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
+from services.policy_api.domain import changelog
+from services.policy_api.domain.context import WriteContext, read
 from services.policy_api.domain.models import Element
+from shared.db import Database
 
 DEFAULT_ELEMENTS: list[dict[str, Any]] = [
     {"key": "behavioral_expectations", "ordinal": 1, "title": "Behavioral expectations",
@@ -40,8 +45,54 @@ def seed_if_empty(session: Session) -> bool:
 
 
 def catalogue(session: Session) -> list[Element]:
-    return list(session.exec(select(Element).order_by(Element.ordinal, Element.key)).all())  # type: ignore[arg-type]
+    return list(session.exec(select(Element).order_by(col(Element.ordinal), col(Element.key))).all())
 
 
 def known_keys(session: Session) -> set[str]:
     return {e.key for e in catalogue(session)}
+
+
+# --- use-cases ---------------------------------------------------------------------------------
+
+
+def ensure_seeded(db: Database) -> None:
+    """Seed the catalogue if its table is empty (the migration seeds it too; this covers databases
+    emptied after migrating, as the tests do). A concurrent first caller may win the insert."""
+    with read(db) as s:
+        empty = s.exec(select(Element.key).limit(1)).first() is None
+    if empty:
+        try:
+            with db.write() as s:
+                seed_if_empty(s)
+        except IntegrityError:  # a concurrent first request seeded it
+            pass
+
+
+def list_elements(db: Database) -> list[Element]:
+    with read(db) as s:
+        return catalogue(s)
+
+
+@dataclass(frozen=True)
+class ElementFields:
+    title: str
+    description: str = ""
+    ordinal: int = 0
+    required: bool = True
+
+
+def upsert_element(db: Database, ctx: WriteContext, *, key: str, fields: ElementFields) -> Element:
+    with db.write() as s:
+        row = s.get(Element, key)
+        before = changelog.snapshot(row) if row else None
+        if row is None:
+            row = Element(key=key, title=fields.title, description=fields.description, ordinal=fields.ordinal,
+                          required=fields.required)
+        else:
+            row.title, row.description = fields.title, fields.description
+            row.ordinal, row.required = fields.ordinal, fields.required
+        s.add(row)
+        s.flush()
+        changelog.record(s, actor=ctx.actor, action="element.upserted", entity_type="element", entity_id=key,
+                         at=ctx.now, before=before, after=changelog.snapshot(row), request_id=ctx.request_id)
+        return row

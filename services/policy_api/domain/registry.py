@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog
-from services.policy_api.domain.context import WriteContext, flush_or_conflict
-from services.policy_api.domain.models import Account, PostingPrivilege, PrivilegeEvent
+from services.policy_api.domain.context import WriteContext, flush_or_conflict, read
+from services.policy_api.domain.models import Account, IdempotencyKey, PostingPrivilege, PrivilegeEvent
+from shared import idempotency
+from shared.db import Database
 from shared.errors import Conflict, NotFound
+from shared.schemas.registry import PrivilegeChangeResult, PrivilegeRevocation
 
-ACCOUNT_FIELDS = ("platform", "handle", "profile_url", "department", "purpose", "status", "pio_name", "pio_title")
+
+@dataclass(frozen=True)
+class AccountFields:
+    """A new account (platform, handle, profile_url and department required) or the changes to one
+    (only the fields in ``given`` change; ``None`` may be a value, e.g. to clear the PIO)."""
+
+    given: frozenset[str]
+    platform: str | None = None
+    handle: str | None = None
+    profile_url: str | None = None
+    department: str | None = None
+    purpose: str | None = None
+    status: str | None = None
+    pio_name: str | None = None
+    pio_title: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "given" and f.name in self.given}
+
+
+# --- queries -----------------------------------------------------------------------------------
 
 
 def get_account(session: Session, account_id: str) -> Account:
@@ -22,18 +46,15 @@ def get_account(session: Session, account_id: str) -> Account:
     return account
 
 
-def list_accounts(
-    session: Session,
-    *,
-    status: str | None = None,
-    department: str | None = None,
-    platform: str | None = None,
-    limit: int,
-    offset: int,
+def accounts_page(
+    session: Session, *, status: str | None = None, department: str | None = None, platform: str | None = None,
+    exclude_status: str | None = None, limit: int, offset: int,
 ) -> tuple[list[Account], int]:
     query = select(Account)
     if status:
         query = query.where(Account.status == status)
+    if exclude_status:
+        query = query.where(Account.status != exclude_status)
     if department:
         query = query.where(func.lower(Account.department) == department.lower())
     if platform:
@@ -46,104 +67,6 @@ def list_accounts(
     return list(rows), int(total)
 
 
-def _ensure_unique(session: Session, platform: str, handle: str, exclude_id: str | None = None) -> None:
-    query = select(Account).where(Account.platform == platform, func.lower(Account.handle) == handle.lower())
-    existing = session.exec(query).first()
-    if existing is not None and existing.id != exclude_id:
-        raise Conflict(f"An account {handle!r} on {platform} is already registered.", existing_id=existing.id)
-
-
-def create_account(session: Session, ctx: WriteContext, data: dict[str, Any]) -> Account:
-    _ensure_unique(session, data["platform"], data["handle"])
-    values: dict[str, Any] = {k: data[k] for k in ACCOUNT_FIELDS if k in data}
-    account = Account(**values, created_at=ctx.now, updated_at=ctx.now)
-    session.add(account)
-    flush_or_conflict(session, f"An account {data['handle']!r} on {data['platform']} is already registered.")
-    changelog.record(session, actor=ctx.actor, action="account.created", entity_type="account",
-                     entity_id=account.id, at=ctx.now, after=changelog.snapshot(account), request_id=ctx.request_id)
-    return account
-
-
-def update_account(session: Session, ctx: WriteContext, account_id: str, changes: dict[str, Any]) -> Account:
-    account = get_account(session, account_id)
-    before = changelog.snapshot(account)
-    platform = changes.get("platform", account.platform)
-    handle = changes.get("handle", account.handle)
-    if platform != account.platform or handle != account.handle:
-        _ensure_unique(session, platform, handle, exclude_id=account.id)
-    for key, value in changes.items():
-        if key in ACCOUNT_FIELDS:
-            setattr(account, key, value)
-    account.updated_at = ctx.now
-    session.add(account)
-    session.flush()
-    changelog.record(session, actor=ctx.actor, action="account.updated", entity_type="account",
-                     entity_id=account.id, at=ctx.now, before=before, after=changelog.snapshot(account),
-                     request_id=ctx.request_id)
-    return account
-
-
-def set_privilege(
-    session: Session,
-    ctx: WriteContext,
-    *,
-    account_id: str,
-    employee_id: str,
-    active: bool,
-    reason: str,
-    case_reference: str | None = None,
-) -> tuple[PostingPrivilege, bool]:
-    """Grant (``active=True``) or revoke a posting privilege. Returns the privilege and whether it
-    changed; an unchanged request records nothing (idempotent by nature)."""
-    account = get_account(session, account_id)
-    if active and account.status == "retired":
-        raise Conflict("Posting privileges cannot be granted on a retired account.")
-    privilege = session.get(PostingPrivilege, (account.id, employee_id))
-    current = bool(privilege and privilege.active)
-    if current == active:
-        if privilege is None:  # revoking something never granted
-            return PostingPrivilege(account_id=account.id, employee_id=employee_id, active=False,
-                                    updated_at=ctx.now), False
-        return privilege, False
-    before = changelog.snapshot(privilege) if privilege else None
-    if privilege is None:
-        privilege = PostingPrivilege(account_id=account.id, employee_id=employee_id, active=active, updated_at=ctx.now)
-    else:
-        privilege.active = active
-        privilege.updated_at = ctx.now
-    session.add(privilege)
-    action = "granted" if active else "revoked"
-    session.add(PrivilegeEvent(account_id=account.id, employee_id=employee_id, action=action, reason=reason,
-                               case_reference=case_reference, actor=ctx.actor, at=ctx.now))
-    flush_or_conflict(session, "The privilege was changed by a concurrent request; retry.")
-    after = changelog.snapshot(privilege) | {"reason": reason, "case_reference": case_reference}
-    changelog.record(session, actor=ctx.actor, action=f"privilege.{action}", entity_type="account",
-                     entity_id=account.id, at=ctx.now, before=before, after=after, request_id=ctx.request_id)
-    return privilege, True
-
-
-def privileges(session: Session, account_id: str, *, include_inactive: bool = False) -> list[PostingPrivilege]:
-    get_account(session, account_id)
-    query = select(PostingPrivilege).where(PostingPrivilege.account_id == account_id)
-    if not include_inactive:
-        query = query.where(col(PostingPrivilege.active).is_(True))
-    return list(session.exec(query.order_by(col(PostingPrivilege.employee_id))).all())
-
-
-def privilege_history(
-    session: Session, *, account_id: str | None = None, employee_id: str | None = None, limit: int, offset: int
-) -> tuple[list[PrivilegeEvent], int]:
-    query = select(PrivilegeEvent)
-    if account_id is not None:
-        get_account(session, account_id)
-        query = query.where(PrivilegeEvent.account_id == account_id)
-    if employee_id is not None:
-        query = query.where(PrivilegeEvent.employee_id == employee_id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(PrivilegeEvent.at), col(PrivilegeEvent.id)).offset(offset).limit(limit))
-    return list(rows.all()), int(total)
-
-
 def active_privilege_holders(session: Session) -> set[str]:
     """Employees holding a posting privilege on any active account."""
     rows = session.exec(
@@ -152,3 +75,160 @@ def active_privilege_holders(session: Session) -> set[str]:
         .where(col(PostingPrivilege.active).is_(True), Account.status == "active")
     ).all()
     return set(rows)
+
+
+# --- use-cases: reads ---------------------------------------------------------------------------
+
+
+def list_accounts(
+    db: Database, *, status: str | None = None, department: str | None = None, platform: str | None = None,
+    limit: int, offset: int,
+) -> tuple[list[Account], int]:
+    with read(db) as s:
+        return accounts_page(s, status=status, department=department, platform=platform, limit=limit,
+                             offset=offset)
+
+
+def account(db: Database, *, account_id: str) -> Account:
+    with read(db) as s:
+        return get_account(s, account_id)
+
+
+def privileges(
+    db: Database, *, account_id: str, include_inactive: bool = False, limit: int, offset: int
+) -> tuple[list[PostingPrivilege], int]:
+    """Three statements: the account, the count, the page."""
+    query = select(PostingPrivilege).where(PostingPrivilege.account_id == account_id)
+    if not include_inactive:
+        query = query.where(col(PostingPrivilege.active).is_(True))
+    with read(db) as s:
+        get_account(s, account_id)
+        total = s.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(col(PostingPrivilege.employee_id)).offset(offset).limit(limit)).all()
+        return list(rows), int(total)
+
+
+def privilege_history(
+    db: Database, *, account_id: str, employee_id: str | None = None, limit: int, offset: int
+) -> tuple[list[PrivilegeEvent], int]:
+    query = select(PrivilegeEvent).where(PrivilegeEvent.account_id == account_id)
+    if employee_id is not None:
+        query = query.where(PrivilegeEvent.employee_id == employee_id)
+    with read(db) as s:
+        get_account(s, account_id)
+        total = s.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(col(PrivilegeEvent.at), col(PrivilegeEvent.id)).offset(offset).limit(limit))
+        return list(rows.all()), int(total)
+
+
+# --- use-cases: writes --------------------------------------------------------------------------
+
+
+def _ensure_unique(session: Session, platform: str, handle: str, exclude_id: str | None = None) -> None:
+    query = select(Account).where(Account.platform == platform, func.lower(Account.handle) == handle.lower())
+    existing = session.exec(query).first()
+    if existing is not None and existing.id != exclude_id:
+        raise Conflict(f"An account {handle!r} on {platform} is already registered.", existing_id=existing.id)
+
+
+def create_account(db: Database, ctx: WriteContext, *, new: AccountFields) -> Account:
+    values = new.values()
+    with db.write() as s:
+        _ensure_unique(s, values["platform"], values["handle"])
+        row = Account(**values, created_at=ctx.now, updated_at=ctx.now)
+        s.add(row)
+        flush_or_conflict(s, f"An account {values['handle']!r} on {values['platform']} is already registered.")
+        changelog.record(s, actor=ctx.actor, action="account.created", entity_type="account",
+                         entity_id=row.id, at=ctx.now, after=changelog.snapshot(row), request_id=ctx.request_id)
+        return row
+
+
+def update_account(db: Database, ctx: WriteContext, *, account_id: str, changes: AccountFields) -> Account:
+    values = changes.values()
+    with db.write() as s:
+        row = get_account(s, account_id)
+        before = changelog.snapshot(row)
+        platform = values.get("platform", row.platform)
+        handle = values.get("handle", row.handle)
+        if platform != row.platform or handle != row.handle:
+            _ensure_unique(s, platform, handle, exclude_id=row.id)
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = ctx.now
+        s.add(row)
+        s.flush()
+        changelog.record(s, actor=ctx.actor, action="account.updated", entity_type="account",
+                         entity_id=row.id, at=ctx.now, before=before, after=changelog.snapshot(row),
+                         request_id=ctx.request_id)
+        return row
+
+
+def _set_privilege(
+    session: Session, ctx: WriteContext, *, account_id: str, employee_id: str, active: bool, reason: str,
+    case_reference: str | None = None,
+) -> PrivilegeChangeResult:
+    """Grant (``active=True``) or revoke a posting privilege. An unchanged request records nothing
+    (idempotent by nature) and answers ``changed: false``."""
+    account_row = get_account(session, account_id)
+    if active and account_row.status == "retired":
+        raise Conflict("Posting privileges cannot be granted on a retired account.")
+    privilege = session.get(PostingPrivilege, (account_row.id, employee_id))
+    current = bool(privilege and privilege.active)
+    if current == active:
+        return PrivilegeChangeResult(account_id=account_row.id, employee_id=employee_id, active=active,
+                                     changed=False, recorded_at=ctx.now)
+    before = changelog.snapshot(privilege) if privilege else None
+    if privilege is None:
+        privilege = PostingPrivilege(account_id=account_row.id, employee_id=employee_id, active=active,
+                                     updated_at=ctx.now)
+    else:
+        privilege.active = active
+        privilege.updated_at = ctx.now
+    session.add(privilege)
+    action = "granted" if active else "revoked"
+    session.add(PrivilegeEvent(account_id=account_row.id, employee_id=employee_id, action=action, reason=reason,
+                               case_reference=case_reference, actor=ctx.actor, at=ctx.now))
+    flush_or_conflict(session, "The privilege was changed by a concurrent request; retry.")
+    after = changelog.snapshot(privilege) | {"reason": reason, "case_reference": case_reference}
+    changelog.record(session, actor=ctx.actor, action=f"privilege.{action}", entity_type="account",
+                     entity_id=account_row.id, at=ctx.now, before=before, after=after, request_id=ctx.request_id)
+    return PrivilegeChangeResult(account_id=account_row.id, employee_id=employee_id, active=active, changed=True,
+                                 recorded_at=ctx.now)
+
+
+def grant_privilege(
+    db: Database, ctx: WriteContext, *, account_id: str, employee_id: str, reason: str,
+    case_reference: str | None = None,
+) -> PrivilegeChangeResult:
+    with db.write() as s:
+        return _set_privilege(s, ctx, account_id=account_id, employee_id=employee_id, active=True, reason=reason,
+                              case_reference=case_reference)
+
+
+@dataclass(frozen=True)
+class RevokeOutcome:
+    result: PrivilegeChangeResult
+    replayed: bool  # the same Idempotency-Key and body was seen before: this is the stored answer
+
+
+def revoke_privilege(
+    db: Database, ctx: WriteContext, *, account_id: str, revocation: PrivilegeRevocation,
+    idempotency_key: str | None, scope: str,
+) -> RevokeOutcome:
+    """case_api's outbox delivers ``PrivilegeRevocation`` with an ``Idempotency-Key``: the first delivery's
+    answer is stored with the effect (one transaction) and replayed for every retry; the same key with
+    another body is a 422. Without a key (records staff) the revocation is still idempotent by nature."""
+    with db.write() as s:
+        if idempotency_key is None:
+            result = _set_privilege(s, ctx, account_id=account_id, employee_id=revocation.employee_id,
+                                    active=False, reason=revocation.reason,
+                                    case_reference=revocation.case_reference)
+            return RevokeOutcome(result=result, replayed=False)
+        body = {"account_id": account_id, **revocation.model_dump(mode="json")}
+        claim = idempotency.begin(s, IdempotencyKey, scope=scope, key=idempotency_key, body=body)
+        if claim.replay is not None:
+            return RevokeOutcome(result=PrivilegeChangeResult.model_validate(claim.replay.body), replayed=True)
+        result = _set_privilege(s, ctx, account_id=account_id, employee_id=revocation.employee_id, active=False,
+                                reason=revocation.reason, case_reference=revocation.case_reference)
+        claim.finish(status=200, body=result.model_dump(mode="json"))
+        return RevokeOutcome(result=result, replayed=False)

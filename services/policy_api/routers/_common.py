@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Query, Request
-from sqlalchemy.exc import IntegrityError
 
 from services.policy_api.domain import elements
 from services.policy_api.domain.context import WriteContext
 from shared.auth import Principal, Role
-from shared.db import unit_of_work
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from shared.timeutil import Clock
+from shared.web import optional_principal
 
 EDITORS = (Role.policy_editor, Role.policy_approver, Role.records_manager, Role.admin)
 APPROVERS = (Role.policy_approver, Role.admin)
@@ -38,20 +38,22 @@ OffsetQ = Annotated[int, Query(ge=0, le=1_000_000)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
 
-def ensure_catalogue(request: Request) -> None:
-    """Seed the element catalogue once per app if its table is empty (the migration seeds it too;
-    this covers databases emptied after migrating, as the tests do)."""
-    state: Any = request.app.state
+async def _optional_principal(request: Request) -> Principal | None:
+    # shared.web's optional_principal is a sync def, which FastAPI runs in the thread pool: one more
+    # thread hop on every public GET. Verifying a token does no I/O, so it runs on the loop here.
+    return optional_principal(request)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+
+
+async def ensure_catalogue(request: Request) -> None:
+    """Seed the element catalogue once per app if its table is empty (``elements.ensure_seeded``).
+    After the first request this is a flag check on the event loop: no thread hop, no query."""
+    state = request.app.state
     if getattr(state, "catalogue_ready", False):
         return
-    with unit_of_work(state.engine, write=False) as session:
-        empty = not elements.catalogue(session)
-    if empty:
-        try:
-            with unit_of_work(state.engine) as session:
-                elements.seed_if_empty(session)
-        except IntegrityError:  # a concurrent first request seeded it
-            pass
+    await anyio.to_thread.run_sync(elements.ensure_seeded, state.db)
     state.catalogue_ready = True
 
 

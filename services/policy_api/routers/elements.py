@@ -4,40 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from services.policy_api.domain import changelog, elements
-from services.policy_api.domain.models import Element
+from services.policy_api.domain import elements
 from services.policy_api.routers._common import CatalogueReady, write_ctx
 from services.policy_api.schemas import ElementOut, ElementUpsert
-from shared.api import SessionDep
 from shared.auth import Principal, Role
 from shared.caching import cached_json
-from shared.web import ClockDep, problem_responses, require_roles
+from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 
 router = APIRouter(tags=["elements"], dependencies=[CatalogueReady])
 
 
 @router.get("/v1/elements", operation_id="list_elements", response_model=list[ElementOut],
             summary="The R-24-89 §1.A elements a social media policy must cover (public)")
-def list_elements(request: Request, session: SessionDep) -> Response:
-    items = [ElementOut.model_validate(e) for e in elements.catalogue(session)]
+def list_elements(request: Request, db: DatabaseDep) -> Response:
+    items = [ElementOut.model_validate(e) for e in elements.list_elements(db)]
     return cached_json(request, [i.model_dump(mode="json") for i in items], max_age=3600)
 
 
 @router.put("/v1/elements/{key}", operation_id="put_element", response_model=ElementOut,
             responses=problem_responses(401, 403), summary="Add or change a catalogue element (admin)")
-def put_element(request: Request, body: ElementUpsert, session: SessionDep, clock: ClockDep,
+def put_element(request: Request, body: ElementUpsert, db: DatabaseDep, clock: ClockDep,
                 key: str = Path(pattern=r"^[a-z][a-z0-9_]{1,63}$"),
                 principal: Principal = Depends(require_roles(Role.admin))) -> ElementOut:
-    ctx = write_ctx(request, principal, clock)
-    row = session.get(Element, key)
-    before = changelog.snapshot(row) if row else None
-    if row is None:
-        row = Element(key=key, **body.model_dump())
-    else:
-        for k, v in body.model_dump().items():
-            setattr(row, k, v)
-    session.add(row)
-    session.flush()
-    changelog.record(session, actor=ctx.actor, action="element.upserted", entity_type="element", entity_id=key,
-                     at=ctx.now, before=before, after=changelog.snapshot(row), request_id=ctx.request_id)
+    fields = elements.ElementFields(title=body.title, description=body.description, ordinal=body.ordinal,
+                                    required=body.required)
+    row = elements.upsert_element(db, write_ctx(request, principal, clock), key=key, fields=fields)
     return ElementOut.model_validate(row)

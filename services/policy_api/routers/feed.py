@@ -6,13 +6,11 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET  # we only write XML, never parse it
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import col, select
 
-from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
-from services.policy_api.domain.state_machine import PUBLIC_STATES
-from shared.api import SessionDep
+from services.policy_api.domain import feed as feed_rows
 from shared.caching import cached_response
 from shared.timeutil import as_utc
+from shared.web import DatabaseDep
 
 router = APIRouter(tags=["feed"])
 
@@ -26,17 +24,12 @@ def _iso(value: datetime) -> str:
 
 @router.get("/v1/feed.atom", operation_id="atom_feed", summary="Atom feed of policy publications and reviews",
             responses={200: {"content": {"application/atom+xml": {}}, "description": "Atom 1.0 feed"}})
-def atom_feed(request: Request, session: SessionDep) -> Response:
+def atom_feed(request: Request, db: DatabaseDep) -> Response:
     base = request.app.state.settings.public_base_url.rstrip("/")
     title = request.app.state.settings.transparency_title
     entries: list[tuple[datetime, str, str, str, str]] = []  # updated, id, title, link, summary
-    rows = session.exec(
-        select(PolicyVersion, Policy).join(Policy, col(Policy.id) == col(PolicyVersion.policy_id))
-        .where(col(PolicyVersion.state).in_([s.value for s in PUBLIC_STATES]),
-               col(PolicyVersion.published_at).is_not(None))
-        .order_by(col(PolicyVersion.published_at).desc()).limit(MAX_ENTRIES)
-    ).all()
-    for v, p in rows:
+    rows = feed_rows.latest(db, limit=MAX_ENTRIES)
+    for v, p in rows.publications:
         assert v.published_at is not None
         link = f"{base}/transparency/policies/{p.id}/versions/{v.id}"
         summary = f"{p.identifier} version {v.label} published, effective {v.effective_date}."
@@ -44,11 +37,7 @@ def atom_feed(request: Request, session: SessionDep) -> Response:
             summary += f" {v.change_summary}"
         entries.append((as_utc(v.published_at), f"urn:civicsocial:policy-version:{v.id}",
                         f"Published: {p.identifier} {p.title} (version {v.label})", link, summary))
-    reviews = session.exec(
-        select(PolicyReview, Policy).join(Policy, col(Policy.id) == col(PolicyReview.policy_id))
-        .order_by(col(PolicyReview.recorded_at).desc()).limit(MAX_ENTRIES)
-    ).all()
-    for r, p in reviews:
+    for r, p in rows.reviews:
         outcome = "reaffirmed" if r.outcome == "reaffirmed" else "revision started"
         summary = f"{p.identifier} reviewed on {r.reviewed_on}: {outcome}." + (f" {r.notes}" if r.notes else "")
         entries.append((as_utc(r.recorded_at), f"urn:civicsocial:policy-review:{r.id}",

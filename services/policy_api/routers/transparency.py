@@ -7,6 +7,7 @@ only from this origin and feedback_api's."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,20 +19,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from services.policy_api import i18n, views
-from services.policy_api.domain import policies, registry
-from services.policy_api.domain.models import Policy
-from services.policy_api.metrics_client import source_for
+from services.policy_api.domain import transparency
 from services.policy_api.routers._common import CatalogueReady
-from shared.api import SessionDep
 from shared.caching import cached_response
 from shared.errors import NotFound
-from shared.web import ClockDep, problem_responses
+from shared.web import ClockDep, DatabaseDep, problem_responses
 
 HERE = Path(__file__).resolve().parent.parent
 STATIC = HERE / "static"
 STATIC_FILES = {"transparency.css": "text/css; charset=utf-8"}
 KIND_ORDER = ["social_media_policy", "administrative_instruction", "department_guideline", "other"]
-MAX_ACCOUNTS = 500
 HTML_MAX_AGE = 60
 
 router = APIRouter(tags=["transparency"], dependencies=[CatalogueReady])
@@ -103,81 +100,59 @@ def _render(request: Request, template: str, lang: str, **ctx: Any) -> Response:
     )
 
 
-def _policy_card(session: Any, policy: Policy, today: Any, soon_days: int) -> dict[str, Any]:
-    current = policies.current_version(session, policy.id)
-    versions, _ = policies.list_versions(session, policy.id, public=True, limit=1000, offset=0)
-    review = views.review_status_out(session, policy, today, current)
-    last = policies.last_review(session, policy.id)
-    previous = next((v for v in versions if current and v.number < current.number), None)
-    return {
-        "policy": policy, "current": current, "versions": versions, "review": review, "last_review": last,
-        "previous": previous,
-        "due_soon": bool(review.days_until_due is not None and 0 <= review.days_until_due <= soon_days),
-        "future": bool(current and current.effective_date and current.effective_date > today),
-    }
-
-
-def _accounts(session: Any) -> list[Any]:
-    rows, _ = registry.list_accounts(session, limit=MAX_ACCOUNTS, offset=0)
-    return [r for r in rows if r.status != "retired"]
+def _soon(request: Request) -> int:
+    days: int = request.app.state.settings.review_due_soon_days
+    return days
 
 
 @router.get("/transparency", operation_id="transparency_page", response_class=HTMLResponse,
             summary="The Transparency page: policies, official accounts, statistics, feedback (HTML)")
-def transparency_page(request: Request, session: SessionDep, clock: ClockDep, lang: str = LangQ) -> Response:
-    settings = request.app.state.settings
+def transparency_page(request: Request, db: DatabaseDep, clock: ClockDep, lang: str = LangQ) -> Response:
     today = clock.now().date()
-    rows, _ = policies.list_policies(session, public=True, kind=None, limit=1000, offset=0)
-    cards = [_policy_card(session, p, today, settings.review_due_soon_days) for p in rows]
+    data = transparency.index(db, metrics=request.app.state.metrics_source.get)
+    cards = [views.card(c, today, _soon(request)) for c in data.cards]
     groups = [(kind, [c for c in cards if c["policy"].kind == kind]) for kind in KIND_ORDER]
-    metrics = source_for(request.app.state).get()
-    return _render(request, "index.html", lang, groups=[g for g in groups if g[1]], accounts=_accounts(session),
-                   metrics=metrics, today=today)
+    return _render(request, "index.html", lang, groups=[g for g in groups if g[1]], accounts=data.accounts,
+                   metrics=data.metrics, today=today)
 
 
 @router.get("/transparency/policies/{policy_id}", operation_id="transparency_policy", response_class=HTMLResponse,
             responses=problem_responses(404), summary="One policy: current text, history, reviews (HTML)")
-def transparency_policy(request: Request, policy_id: str, session: SessionDep, clock: ClockDep,
+def transparency_policy(request: Request, policy_id: str, db: DatabaseDep, clock: ClockDep,
                         lang: str = LangQ) -> Response:
-    policy = policies.get_policy(session, policy_id, public=True)
-    today = clock.now().date()
-    card = _policy_card(session, policy, today, request.app.state.settings.review_due_soon_days)
-    version = card["current"] or card["versions"][0]
-    return _version_page(request, session, policy, version, card, lang)
+    page = transparency.version_page(db, policy_id=policy_id, version_id=None)
+    return _version_page(request, page, clock.now().date(), lang)
 
 
 @router.get("/transparency/policies/{policy_id}/versions/{version_id}", operation_id="transparency_version",
             response_class=HTMLResponse, responses=problem_responses(404),
             summary="One version of a policy (HTML, linkable)")
-def transparency_version(request: Request, policy_id: str, version_id: str, session: SessionDep, clock: ClockDep,
+def transparency_version(request: Request, policy_id: str, version_id: str, db: DatabaseDep, clock: ClockDep,
                          lang: str = LangQ) -> Response:
-    policy = policies.get_policy(session, policy_id, public=True)
-    version = policies.get_version(session, policy.id, version_id, public=True)
-    card = _policy_card(session, policy, clock.now().date(), request.app.state.settings.review_due_soon_days)
-    return _version_page(request, session, policy, version, card, lang)
+    page = transparency.version_page(db, policy_id=policy_id, version_id=version_id)
+    return _version_page(request, page, clock.now().date(), lang)
 
 
-def _version_page(request: Request, session: Any, policy: Policy, version: Any, card: dict[str, Any],
-                  lang: str) -> Response:
-    sections = policies.sections(session, version.id)
-    checklist = views.completeness_out(session, policy, version)
+def _version_page(request: Request, page: transparency.VersionPage, today: date, lang: str) -> Response:
+    card = views.card(page.card, today, _soon(request))
+    policy, version = page.card.row.policy, page.version
+    checklist = views.completeness_out(policy, version, page.checklist)
     titles = {i.key: i.title for i in checklist.items}
-    reviews, _ = policies.list_reviews(session, policy.id, limit=50, offset=0)
-    previous = next((v for v in card["versions"] if v.number < version.number), None)
-    return _render(request, "version.html", lang, card=card, policy=policy, version=version, sections=sections,
-                   checklist=checklist, element_titles=titles, reviews=reviews, previous=previous,
+    previous = next((v for v in page.card.versions if v.number < version.number), None)
+    return _render(request, "version.html", lang, card=card, policy=policy, version=version, sections=page.sections,
+                   checklist=checklist, element_titles=titles, reviews=page.reviews, previous=previous,
                    is_current=bool(card["current"] and card["current"].id == version.id))
 
 
 @router.get("/transparency/policies/{policy_id}/diff", operation_id="transparency_diff", response_class=HTMLResponse,
             responses=problem_responses(404), summary="What changed between two versions (HTML)")
-def transparency_diff(request: Request, policy_id: str, session: SessionDep, clock: ClockDep,
+def transparency_diff(request: Request, policy_id: str, db: DatabaseDep, clock: ClockDep,
                       from_version: str = Query(alias="from", max_length=64),
                       to_version: str = Query(alias="to", max_length=64), lang: str = LangQ) -> Response:
-    policy = policies.get_policy(session, policy_id, public=True)
-    d = views.diff_out(session, policy.id, from_version, to_version, public=True)
-    card = _policy_card(session, policy, clock.now().date(), request.app.state.settings.review_due_soon_days)
-    return _render(request, "diff.html", lang, policy=policy, diff=d, card=card)
+    page = transparency.diff_page(db, policy_id=policy_id, from_id=from_version, to_id=to_version)
+    card = views.card(page.card, clock.now().date(), _soon(request))
+    return _render(request, "diff.html", lang, policy=page.card.row.policy, diff=views.diff_out(page.diff),
+                   card=card)
 
 
 @router.get("/transparency/static/{name}", operation_id="transparency_static", include_in_schema=False)
