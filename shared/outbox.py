@@ -164,6 +164,8 @@ class OutboxRelay:
         self.ready_poll_interval = ready_poll_interval
         self.owner = str(uuid.uuid4())
         self._failing: set[str] = set()  # peers whose last delivery was retried
+        self.retries = 0  # deliveries that will be tried again (for /metrics)
+        self.dead_letters = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -208,9 +210,11 @@ class OutboxRelay:
                 self._finish(row.id, delivered=True, attempts=row.attempts + 1)
                 delivered += 1
             elif outcome is Outcome.DEAD:
+                self.dead_letters += 1
                 self._finish(row.id, error=error, dead=True, attempts=row.attempts + 1)
                 log.error("outbox_dead", topic=row.topic, message_id=row.id, error=(error or "")[:200])
             else:
+                self.retries += 1
                 self._failing.add(row.peer)
                 self._finish(row.id, error=error, attempts=row.attempts + 1)
                 log.warning("outbox_retry", topic=row.topic, message_id=row.id, attempts=row.attempts + 1,

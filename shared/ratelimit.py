@@ -122,6 +122,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._fallback_since: float | None = None
         self._fallback_logged = False
+        self.refusals: dict[str, int] = {}  # per rule, for /metrics
 
     @property
     def backend(self) -> str:
@@ -185,6 +186,8 @@ class RateLimiter:
         return items
 
     def _refuse(self, strategy: LimitsStrategy, item: RateLimitItem, ids: tuple[str, ...], rule: Rule) -> None:
+        with self._lock:
+            self.refusals[rule.name] = self.refusals.get(rule.name, 0) + 1
         try:
             reset = strategy.get_window_stats(item, *ids).reset_time
             retry_after = max(1, math.ceil(reset - time.time()))

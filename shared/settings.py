@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["dev", "production"]
@@ -67,6 +67,8 @@ class ServiceSettings(BaseSettings):
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576,
                                   description="Total size of a request's headers (431 above it).")
     max_header_count: int = Field(default=100, ge=10, le=1000, description="Headers per request (431 above it).")
+    metrics_public: bool = Field(default=False, description="Serve /metrics to anyone in production.")
+    metrics_token: SecretStr | None = Field(default=None, description="Bearer token a scraper presents for /metrics.")
     cors_origins: list[str] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -37,6 +37,7 @@ from shared.schemas.problem import Problem
 from shared.settings import ServiceSettings
 from shared.timeutil import Clock, SystemClock
 from shared.web.health import health_router
+from shared.web.metrics import install_metrics
 from shared.web.problems import install_problem_handlers
 
 log = structlog.get_logger("shared.web")
@@ -95,6 +96,7 @@ def create_service_app(
 
     install_problem_handlers(app)
     app.include_router(health_router())
+    install_metrics(app, settings)
     for router in routers:
         app.include_router(router)
 

@@ -1,0 +1,98 @@
+"""Prometheus ``/metrics`` for every service (prometheus-fastapi-instrumentator).
+
+What is exported, with no personal data in any label:
+- ``http_requests_total`` and ``http_request_duration_seconds`` by route template, method and
+  status (untemplated paths are grouped as ``none``; probes and /metrics itself are excluded);
+- ``civicsocial_outbox_pending``, ``_dead``, ``_oldest_pending_age_seconds`` and the counters
+  ``civicsocial_outbox_retries_total``, ``_dead_letters_total`` for a service with a relay;
+- ``civicsocial_rate_limit_refusals_total`` by rule, for a service with a rate limiter;
+- ``civicsocial_db_pool_checked_out`` and ``_size`` per engine (reader, writer).
+
+Who may read it: anyone in dev mode; in production only a scraper presenting
+``Authorization: Bearer <METRICS_TOKEN>``, or anyone when ``METRICS_PUBLIC=true`` (for a
+network where only the scraper can reach the port). Otherwise ``/metrics`` is 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from shared.errors import NotFound
+from shared.settings import ServiceSettings
+
+EXCLUDED = ["/metrics", "/healthz", "/readyz"]
+
+
+class _StateCollector(Collector):
+    """Reads the app's relay, rate limiter and database at scrape time (no bookkeeping on the
+    request path)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.app.state
+        relay: Any = getattr(state, "relay", None)
+        if relay is not None and hasattr(relay, "stats"):
+            try:
+                stats = relay.stats()
+            except Exception:  # noqa: BLE001 - the database may be down; the gauges just go missing
+                stats = None
+            if stats is not None:
+                yield GaugeMetricFamily("civicsocial_outbox_pending", "Outbox messages not yet delivered",
+                                        value=stats.pending)
+                yield GaugeMetricFamily("civicsocial_outbox_dead", "Outbox messages parked as dead", value=stats.dead)
+                yield GaugeMetricFamily("civicsocial_outbox_oldest_pending_age_seconds",
+                                        "Age of the oldest undelivered message",
+                                        value=stats.oldest_pending_age_seconds or 0)
+            yield CounterMetricFamily("civicsocial_outbox_retries", "Deliveries to be retried", value=relay.retries)
+            yield CounterMetricFamily("civicsocial_outbox_dead_letters", "Deliveries parked as dead",
+                                      value=relay.dead_letters)
+        limiter: Any = getattr(state, "ratelimiter", None)
+        if limiter is not None:
+            refusals = CounterMetricFamily("civicsocial_rate_limit_refusals", "Requests refused with 429",
+                                           labels=["rule"])
+            for rule, n in sorted(getattr(limiter, "refusals", {}).items()):
+                refusals.add_metric([rule], n)
+            yield refusals
+        db: Any = getattr(state, "db", None)
+        if db is not None:
+            used = GaugeMetricFamily("civicsocial_db_pool_checked_out", "Connections in use", labels=["engine"])
+            size = GaugeMetricFamily("civicsocial_db_pool_size", "Pool size", labels=["engine"])
+            engines = {"reader": db.reader} if db.writer is db.reader else {"reader": db.reader, "writer": db.writer}
+            for name, engine in engines.items():
+                pool: Any = engine.pool
+                if hasattr(pool, "checkedout"):
+                    used.add_metric([name], pool.checkedout())
+                    size.add_metric([name], pool.size())
+            yield used
+            yield size
+
+
+def install_metrics(app: FastAPI, settings: ServiceSettings) -> None:
+    registry = CollectorRegistry()
+    Instrumentator(
+        should_group_status_codes=False, should_ignore_untemplated=False, should_group_untemplated=True,
+        excluded_handlers=EXCLUDED, registry=registry,
+    ).instrument(app)
+    registry.register(_StateCollector(app))
+    app.state.metrics_registry = registry
+    token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
+    open_to_all = settings.mode == "dev" or settings.metrics_public
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        if not open_to_all:
+            presented = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
+            if token is None or not hmac.compare_digest(presented, token):
+                raise NotFound("Not found.")
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
