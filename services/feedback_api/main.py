@@ -14,7 +14,7 @@ from services.feedback_api.domain.contact import ContactCipher, decode_key
 from services.feedback_api.domain.delivery import FeedbackRelay, make_handlers
 from services.feedback_api.domain.directory import PolicyDirectory
 from services.feedback_api.domain.models import OutboxMessage
-from services.feedback_api.domain.receipts import ReceiptHasher
+from services.feedback_api.domain.receipts import ReceiptHasher, ReceiptPool
 from services.feedback_api.domain.secrets_store import dev_secret
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.routers import ROUTERS
@@ -61,14 +61,16 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay: FeedbackRelay = app.state.relay
+        pool: ReceiptPool = app.state.intake.receipts
         if settings.outbox_enabled:
             relay.start()
+        pool.start()
         try:
             yield
         finally:
+            pool.stop()
             relay.stop()
-            app.state.case_client.close()
-            app.state.intake.directory.close()
+            app.state.peers.close()
 
     app = create_service_app(
         settings=settings,
@@ -83,29 +85,32 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         security_headers=PUBLIC_HEADERS,
         clock=clock,
     )
+    # One client for every peer, one service token (cached to near expiry, refreshed once on 401).
+    tokens = ServiceTokenProvider(settings.auth, settings.mode, "feedback_api", [Role.svc_feedback])
+    app.state.peers = peers = ServiceClient(
+        {"policy_api": settings.policy_api_url, "case_api": settings.case_api_url},
+        tokens=tokens, timeout=settings.http_timeout_seconds,
+    )
     pepper = _secret(settings, "receipt_pepper").encode()
+    hasher = ReceiptHasher(pepper, memory_kib=settings.receipt_hash_memory_kib,
+                           time_cost=settings.receipt_hash_time_cost)
     app.state.intake = IntakeContext(
-        hasher=ReceiptHasher(pepper, memory_kib=settings.receipt_hash_memory_kib,
-                             time_cost=settings.receipt_hash_time_cost),
+        receipts=ReceiptPool(hasher, size=settings.receipt_pool_size),
         cipher=ContactCipher(decode_key(_secret(settings, "contact_encryption_key"))),
-        directory=PolicyDirectory(
-            ServiceClient(settings.policy_api_url, timeout=settings.directory_timeout_seconds, retries=1),
-            ttl_seconds=settings.directory_cache_seconds,
-        ),
-        clock=clock,
+        directory=PolicyDirectory(peers, ttl_seconds=settings.directory_cache_seconds,
+                                  timeout_seconds=settings.directory_timeout_seconds),
         max_links=settings.max_links,
         max_description=settings.max_description,
+        max_file_bytes=settings.max_file_bytes,
+        max_image_pixels=settings.max_image_pixels,
     )
     app.state.ratelimiter = RateLimiter(
         secret=_secret(settings, "rate_limit_key_secret").encode(),
         rules=_rules(settings), storage_uri=settings.redis_url, trusted_proxies=settings.trusted_proxies,
         key_prefix="civicsocial:feedback_api",
     )
-    tokens = ServiceTokenProvider(settings.auth, settings.mode, "feedback_api", [Role.svc_feedback])
-    app.state.case_client = ServiceClient(settings.case_api_url, tokens=tokens,
-                                          timeout=settings.http_timeout_seconds, retries=0)
     app.state.relay = FeedbackRelay(
-        app.state.engine, OutboxMessage, make_handlers(app.state.case_client), clock=clock,
+        app.state.db, OutboxMessage, make_handlers(peers), ready=peers.ready, clock=clock,
         base_backoff=settings.outbox_base_backoff_seconds, max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
         lease=timedelta(seconds=settings.outbox_lease_seconds),

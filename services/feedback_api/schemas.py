@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
+from services.feedback_api.domain.follow_up import ReceiptView
+from services.feedback_api.domain.submissions import FeedbackInput, ReportInput
 from services.feedback_api.domain.text import text_problem
 from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, PublicStatus, ViolationCategory
@@ -178,6 +180,33 @@ class FeedbackStaffView(OutputModel):
     rating: int | None
     received_on: date
     reference_check: str
+
+
+def report_input(body: ReportCreate) -> ReportInput:
+    """The intake use-case's input from the API's (and the no-JS form's) report body."""
+    return ReportInput(
+        platform=body.platform, categories=tuple(body.categories), description=body.description,
+        account_id=body.account_id, account_text=body.account_text, links=tuple(body.links), seen_on=body.seen_on,
+        contact_email=body.contact_email, honeypot=body.website,
+    )
+
+
+def feedback_input(body: FeedbackCreate) -> FeedbackInput:
+    return FeedbackInput(
+        policy_id=body.policy_id, version_id=body.version_id, section_id=body.section_id, text=body.text,
+        rating=body.rating, contact_email=body.contact_email, honeypot=body.website,
+    )
+
+
+def receipt_view(view: ReceiptView) -> ReceiptStatus:
+    sub = view.submission
+    return ReceiptStatus(
+        reference=sub.reference, kind=sub.kind, status=PublicStatus(sub.status),
+        outcome_summary=sub.outcome_summary if sub.status == PublicStatus.closed else None,
+        messages=[MessageOut(from_=m.sender, body=m.body, on=m.sent_on)
+                  for m in view.messages],
+        has_contact=view.has_contact,
+    )
 
 
 def dump(model: Any) -> dict[str, Any]:

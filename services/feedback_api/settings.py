@@ -73,7 +73,9 @@ class FeedbackSettings(ServiceSettings):
     outbox_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
     outbox_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     outbox_base_backoff_seconds: float = Field(default=0.5, gt=0, le=60)
-    outbox_max_backoff_seconds: float = Field(default=300.0, gt=0, le=3600)
+    outbox_max_backoff_seconds: float = Field(
+        default=30.0, gt=0, le=30, description="Longest wait between two attempts at one message (issue 13: capped)."
+    )
     outbox_lease_seconds: float = Field(
         default=60.0, ge=1, le=3600,
         description="How long a claimed outbox message stays claimed. After a crash its messages are "
@@ -83,6 +85,12 @@ class FeedbackSettings(ServiceSettings):
     # --- receipts --------------------------------------------------------------------------
     receipt_hash_memory_kib: int = Field(default=19_456, ge=8, le=1_048_576, description="argon2id m (KiB)")
     receipt_hash_time_cost: int = Field(default=2, ge=1, le=10, description="argon2id t")
+    receipt_pool_size: int = Field(
+        default=200, ge=0, le=10_000,
+        description="Receipts generated and hashed ahead of time, in memory only, so a burst of reports does "
+        "not wait on argon2id; refilled while the process is idle. 0 disables the pool (every receipt is "
+        "hashed when it is issued).",
+    )
 
     @model_validator(mode="after")
     def _production_secrets(self) -> FeedbackSettings:

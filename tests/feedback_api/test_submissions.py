@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from services.feedback_api.domain.models import Contact, Evidence, Incident, OutboxMessage, Submission
+from shared.schemas.intake import ReportForward
 from tests.feedback_api.conftest import jpeg_with_gps, png_bytes, report_body
 
 
@@ -36,6 +37,16 @@ async def test_json_report_is_stored_with_its_outbox_entry(fb_app, client, datab
         assert msg.idempotency_key == sub.id and msg.payload["reference"] == body["reference"]
         assert msg.payload["incident_key"] == sub.incident_key and msg.payload["has_contact"] is False
         assert "T" not in msg.payload["received_on"]  # a date, not a time
+
+
+async def test_outbox_row_names_its_peer_and_the_request(fb_app, client, databases):
+    c = client(fb_app())
+    r = await c.post("/v1/reports", json=report_body(), headers={"X-Request-ID": "req-intake-1"})
+    assert r.status_code == 201
+    with Session(databases["feedback_api"].engine) as s:
+        msg = s.execute(select(OutboxMessage)).scalar_one()
+    assert (msg.topic, msg.peer, msg.request_id) == ("report.forward", "case_api", "req-intake-1")
+    ReportForward.model_validate(msg.payload)  # the shared model, as case_api will validate it
 
 
 async def test_unknown_fields_and_missing_account_are_422(fb_app, client):

@@ -3,11 +3,12 @@
 * ``report.forward`` -> ``POST /v1/intake/reports`` (``Idempotency-Key: <report_id>``)
 * ``report.message`` -> ``POST /v1/intake/reports/{report_id}/messages`` (``Idempotency-Key: <message_id>``)
 
-2xx is delivered. Transport errors, 5xx, 404 (case_api not deployed yet, or the report's own
-forward not delivered yet), 409 (a concurrent duplicate in progress) and 429 are retried with
-backoff and jitter, forever. Any other 4xx means retrying cannot help: ``PermanentFailure``,
-kept as dead and visible on ``GET /v1/ops/outbox``. Delivered rows are deleted straight away:
-the outbox keeps timestamps and the report's text only while delivery is pending.
+The handlers send through the app's one ``ServiceClient`` and return case_api's answer;
+``shared.http.classify`` decides (the relay applies it): 2xx delivered; no answer, 5xx, 404
+(case_api not deployed yet, or the report's own forward not delivered yet), 408, 409, 425 and 429
+retried with capped backoff and jitter, forever, and at once when case_api's ``/readyz`` answers
+again; any other 4xx parked dead, visible on ``GET /v1/ops/outbox``. Delivered rows are deleted
+straight away: the outbox keeps timestamps and the report's text only while delivery is pending.
 """
 
 from __future__ import annotations
@@ -16,45 +17,30 @@ from typing import Any
 
 import httpx
 from sqlalchemy import delete
+from sqlmodel import col
 
 from services.feedback_api.domain.models import OutboxMessage
-from services.feedback_api.domain.submissions import TOPIC_MESSAGE, TOPIC_REPORT
-from shared.db import unit_of_work
+from services.feedback_api.domain.topics import REPORT_FORWARD, REPORTER_MESSAGE
 from shared.http import ServiceClient
-from shared.outbox import Handler, OutboxRelay, PermanentFailure
-
-RETRY_4XX = frozenset({404, 408, 409, 425, 429})
-
-
-class RetryLater(Exception):
-    """The receiver answered, but not yet: try again after backoff."""
+from shared.outbox import Delivery, Handler, OutboxRelay, Topic
+from shared.schemas.intake import ReportForward
+from shared.schemas.messages import ReporterMessageMessage
 
 
-def _classify(resp: httpx.Response) -> None:
-    status = resp.status_code
-    if 200 <= status < 300:
-        return
-    if status >= 500 or status in RETRY_4XX:
-        raise RetryLater(f"case_api answered {status}")
-    title = ""
-    try:
-        body = resp.json()
-        title = str(body.get("detail") or body.get("title") or "")[:200] if isinstance(body, dict) else ""
-    except ValueError:
-        pass
-    raise PermanentFailure(f"case_api refused with {status}: {title}")
+def make_handlers(peers: ServiceClient) -> dict[Topic[Any], Handler]:
+    """One handler per topic. ``retries=0``: the relay owns retrying (backoff, ready wake)."""
 
+    def forward_report(delivery: Delivery[ReportForward]) -> httpx.Response:
+        return peers.post("case_api", "/v1/intake/reports", json=delivery.message.model_dump(mode="json"),
+                          idempotency_key=delivery.idempotency_key, request_id=delivery.request_id, retries=0)
 
-def make_handlers(client: ServiceClient) -> dict[str, Handler]:
-    def forward_report(payload: dict[str, Any], key: str) -> None:
-        _classify(client.post("/v1/intake/reports", json=payload, idempotency_key=key))
+    def forward_message(delivery: Delivery[ReporterMessageMessage]) -> httpx.Response:
+        message = delivery.message
+        return peers.post("case_api", f"/v1/intake/reports/{message.report_id}/messages",
+                          json=message.message.model_dump(mode="json"),
+                          idempotency_key=delivery.idempotency_key, request_id=delivery.request_id, retries=0)
 
-    def forward_message(payload: dict[str, Any], key: str) -> None:
-        report_id = str(payload["report_id"])
-        _classify(client.post(f"/v1/intake/reports/{report_id}/messages", json=payload["message"],
-                              idempotency_key=key))
-
-    return {TOPIC_REPORT: forward_report, TOPIC_MESSAGE: forward_message}
+    return {REPORT_FORWARD: forward_report, REPORTER_MESSAGE: forward_message}
 
 
 class FeedbackRelay(OutboxRelay):
@@ -67,7 +53,6 @@ class FeedbackRelay(OutboxRelay):
         return delivered
 
     def purge_delivered(self) -> int:
-        m: Any = OutboxMessage
-        with unit_of_work(self.engine) as s:
-            result = s.execute(delete(m).where(m.delivered_at.is_not(None)))
+        with self.db.write() as s:
+            result = s.execute(delete(OutboxMessage).where(col(OutboxMessage.delivered_at).is_not(None)))
             return int(getattr(result, "rowcount", 0) or 0)

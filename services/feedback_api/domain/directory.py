@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import httpx
 import structlog
 
 from shared.errors import Unavailable, UpstreamFailed
@@ -41,14 +42,20 @@ class AccountCheck:
 
 
 class PolicyDirectory:
-    def __init__(self, client: ServiceClient, *, ttl_seconds: float = 60.0) -> None:
-        self._client = client
+    """policy_api through the app's ``ServiceClient`` (peer ``policy_api``), with a TTL cache.
+    Every call has its own short timeout (``timeout_seconds``) and one retry: a report is never
+    held up long by policy_api."""
+
+    def __init__(self, peers: ServiceClient, *, ttl_seconds: float = 60.0, timeout_seconds: float = 2.0) -> None:
+        self._peers = peers
         self._ttl = ttl_seconds
+        self._timeout = timeout_seconds
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
 
-    def close(self) -> None:
-        self._client.close()
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        return self._peers.get("policy_api", path, params=params, authenticated=False, timeout=self._timeout,
+                               retries=1)
 
     # -- cache --------------------------------------------------------------------------------
     def _cached(self, key: str, load: Callable[[], Any]) -> Any:
@@ -73,8 +80,7 @@ class PolicyDirectory:
         items: list[dict[str, Any]] = []
         offset = 0
         for _ in range(MAX_PAGES):
-            resp = self._client.get(path, params={**params, "limit": PAGE_SIZE, "offset": offset},
-                                    authenticated=False)
+            resp = self._get(path, {**params, "limit": PAGE_SIZE, "offset": offset})
             if resp.status_code != 200:
                 raise _BadAnswer(resp.status_code)
             body = resp.json()
@@ -104,8 +110,7 @@ class PolicyDirectory:
             version_id = current.get("id") if isinstance(current, dict) else None
             sections: list[dict[str, Any]] = []
             if version_id:
-                resp = self._client.get(f"/v1/policies/{policy.get('id')}/versions/{version_id}",
-                                        authenticated=False)
+                resp = self._get(f"/v1/policies/{policy.get('id')}/versions/{version_id}")
                 if resp.status_code == 200:
                     sections = [
                         {"id": str(s.get("id")), "heading": str(s.get("heading") or "")}
@@ -130,7 +135,7 @@ class PolicyDirectory:
                 if account.get("id") == account_id:
                     return AccountCheck(Check.verified, account.get("department"))
         try:
-            resp = self._client.get(f"/v1/accounts/{account_id}", authenticated=False)
+            resp = self._get(f"/v1/accounts/{account_id}")
         except UpstreamFailed:
             return AccountCheck(Check.unverified)
         if resp.status_code == 200:
@@ -141,7 +146,7 @@ class PolicyDirectory:
 
     def check_policy_version(self, policy_id: str, version_id: str, section_id: str | None) -> Check:
         try:
-            resp = self._client.get(f"/v1/policies/{policy_id}/versions/{version_id}", authenticated=False)
+            resp = self._get(f"/v1/policies/{policy_id}/versions/{version_id}")
         except UpstreamFailed:
             return Check.unverified
         if resp.status_code == 404:

@@ -11,19 +11,24 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy import JSON, Column, Index, LargeBinary
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.idempotency import make_idempotency_model
-from shared.outbox import make_outbox_model
+from shared.outbox import OutboxColumns
 
 
 class Base(SQLModel, registry=registry()):
     """Every table of this service derives from this base."""
 
 
-OutboxMessage = make_outbox_model(Base)
+class OutboxMessage(Base, OutboxColumns, table=True):
+    """A message to case_api, committed with the change it announces (``shared.outbox``)."""
+
+    __tablename__ = "outbox"
+
+
 IdempotencyKey = make_idempotency_model(Base)
 
 
@@ -36,6 +41,8 @@ class Submission(Base, table=True):
     """A violation report or a piece of policy feedback, as the reporter filed it."""
 
     __tablename__ = "submissions"
+    # Open311's request list and the staff feedback list: one kind, by day, newest first.
+    __table_args__ = (Index("ix_submissions_kind_received_on", "kind", "received_on"),)
 
     id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
     reference: str = Field(max_length=32, unique=True)

@@ -11,11 +11,22 @@ public reference; times are given at day precision (midnight UTC) by design.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlmodel import col
+
+from services.feedback_api.domain.models import Submission
+from services.feedback_api.domain.submissions import VIOLATION
+from services.feedback_api.domain.text import is_id
+from services.feedback_api.domain.uow import reading
+from shared.db import Database
 from shared.schemas.intake import PublicStatus, ViolationCategory
 from shared.schemas.registry import Platform
+
+MAX_LISTED = 1000  # GeoReport v2: a list answers at most 1000 requests
 
 GROUP = "Official City social media"
 AGENCY = "City of Albuquerque"
@@ -123,3 +134,76 @@ CODES_BY_CATEGORY: dict[str, str] = {c.value: service_code(c) for c in Violation
 
 def services_by_code() -> dict[str, dict[str, Any]]:
     return {s["service_code"]: s for s in services()}
+
+
+_SERVICES_BY_CODE = {s["service_code"]: s for s in services()}
+
+
+def as_service_request(sub: Submission) -> dict[str, Any]:
+    """A submission as a GeoReport v2 service request (the reporter's words are not published)."""
+    code = CODES_BY_CATEGORY.get(sub.categories[0]) if sub.categories else None
+    return {
+        "service_request_id": sub.reference,
+        "status": open311_status(sub.status),
+        "status_notes": sub.outcome_summary if sub.status == PublicStatus.closed else None,
+        "service_name": _SERVICES_BY_CODE.get(code or "", {}).get("service_name"),
+        "service_code": code,
+        "description": None,
+        "agency_responsible": AGENCY,
+        "service_notice": None,
+        "requested_datetime": day_datetime(sub.received_on),
+        "updated_datetime": day_datetime(sub.updated_on),
+        "expected_datetime": None,
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
+
+
+# --- queries (one statement each) ---------------------------------------------------------------
+
+
+def request_by_reference(db: Database, *, reference: str) -> Submission | None:
+    if not is_id(reference):
+        return None
+    with reading(db) as s:
+        found: Submission | None = s.execute(
+            select(Submission).where(col(Submission.reference) == reference, col(Submission.kind) == VIOLATION)
+        ).scalar_one_or_none()
+        return found
+
+
+def requests_by_reference(db: Database, *, references: Sequence[str]) -> list[Submission]:
+    """The requests with these ids, in the order asked (unknown ids are left out)."""
+    wanted = [r for r in references if is_id(r)]
+    if not wanted:
+        return []
+    with reading(db) as s:
+        found = {sub.reference: sub for sub in s.execute(
+            select(Submission).where(col(Submission.reference).in_(wanted), col(Submission.kind) == VIOLATION)
+        ).scalars()}
+    return [found[r] for r in wanted if r in found]
+
+
+def search_requests(
+    db: Database, *, start: date, end: date, statuses: frozenset[str] | None = None,
+    codes: Sequence[str] | None = None, limit: int = MAX_LISTED,
+) -> list[Submission]:
+    """Requests received between ``start`` and ``end`` (days, inclusive), newest first, filtered by
+    Open311 status (``open``/``closed``) and service code in SQL, at most ``limit``."""
+    q = select(Submission).where(
+        col(Submission.kind) == VIOLATION, col(Submission.received_on) >= start, col(Submission.received_on) <= end,
+    )
+    if statuses and statuses != {"open", "closed"}:
+        closed = col(Submission.status) == str(PublicStatus.closed)
+        q = q.where(closed if statuses == {"closed"} else ~closed)
+    if codes:
+        # the service code is the first category's (``categories`` is a JSON array)
+        first = Submission.__table__.c.categories[0].as_string()  # type: ignore[attr-defined]
+        q = q.where(first.in_([CODES[c].value for c in codes if c in CODES]))
+    q = q.order_by(col(Submission.received_on).desc(), col(Submission.reference).desc()).limit(limit)
+    with reading(db) as s:
+        return list(s.execute(q).scalars())

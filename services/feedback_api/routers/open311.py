@@ -12,22 +12,18 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
-from sqlmodel import Session, col
 
 from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep
 from services.feedback_api.domain import open311 as o311
-from services.feedback_api.domain import submissions as svc
-from services.feedback_api.domain.models import Submission
+from services.feedback_api.domain import submissions as intake
 from services.feedback_api.domain.text import is_id, text_problem
 from services.feedback_api.schemas import _http_url
-from shared.api import SessionDep
 from shared.errors import DomainError, TooManyRequests
 from shared.post_urls import InvalidPostUrl, normalise_post_url
 from shared.schemas.registry import Platform
-from shared.web import ClockDep
+from shared.web import ClockDep, DatabaseDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -98,18 +94,17 @@ def _api_key_ok(request: Request, given: str | None) -> bool:
 
 @router.get("/services.json", operation_id="open311_services", summary="GeoReport v2: service list",
             responses=ERRORS)
-def services(jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> list[dict[str, Any]]:
+async def services(jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> list[dict[str, Any]]:
     return o311.services()
 
 
 @router.get("/services/{service_code}.json", operation_id="open311_service_definition",
             summary="GeoReport v2: service definition (attributes)", responses=ERRORS)
-@georeport
-def service_definition(service_code: str,
-                       jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> Any:
+async def service_definition(service_code: str,
+                             jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> Any:
     found = o311.definition(service_code[:100])
     if found is None:
-        raise GeoReportError(404, "service_code not found")
+        return GeoReportError(404, "service_code not found").response()
     return found
 
 
@@ -137,36 +132,12 @@ async def open311_form(request: Request) -> dict[str, Any]:
     return values
 
 
-def _request_out(sub: Submission) -> dict[str, Any]:
-    code = o311.CODES_BY_CATEGORY.get(sub.categories[0]) if sub.categories else None
-    name = o311.services_by_code().get(code or "", {}).get("service_name")
-    return {
-        "service_request_id": sub.reference,
-        "status": o311.open311_status(sub.status),
-        "status_notes": sub.outcome_summary if sub.status == "closed" else None,
-        "service_name": name,
-        "service_code": code,
-        "description": None,  # the reporter's words are not published
-        "agency_responsible": o311.AGENCY,
-        "service_notice": None,
-        "requested_datetime": o311.day_datetime(sub.received_on),
-        "updated_datetime": o311.day_datetime(sub.updated_on),
-        "expected_datetime": None,
-        "address": None,
-        "address_id": None,
-        "zipcode": None,
-        "lat": None,
-        "long": None,
-        "media_url": None,
-    }
-
-
 @router.post("/requests.json", operation_id="open311_create_request",
              summary="GeoReport v2: file a violation report (form-encoded, api_key required)", responses=ERRORS)
 @georeport
 def create_request(
-    request: Request, form: Annotated[dict[str, Any], Depends(open311_form)], session: SessionDep,
-    intake: IntakeDep, limiter: LimiterDep, relay: RelayDep, background: BackgroundTasks,
+    request: Request, form: Annotated[dict[str, Any], Depends(open311_form)], db: DatabaseDep,
+    ctx: IntakeDep, clock: ClockDep, limiter: LimiterDep, relay: RelayDep,
 ) -> Any:
     limiter.hit("open311", request)
     if "__error__" in form:
@@ -203,19 +174,15 @@ def create_request(
         except ValueError:
             raise GeoReportError(400, "attribute[seen_on] must be an ISO 8601 date or date-time") from None
     account = (attrs.get("account") or [""])[0].strip()[:300]
-    description = (form.get("description") or "").strip()[:intake.max_description]
+    description = (form.get("description") or "").strip()[:ctx.max_description]
     # lat/long/address, names, phone, device_id and account_id are accepted but never stored.
-    created = svc.create_report(
-        session, intake,
-        svc.ReportInput(
-            platform=platform, categories=[category.value],
-            description=description or "(no description given)",
-            account_text=account or "(not given; filed through Open311)", links=links, seen_on=seen_on,
-            contact_email=(form.get("email") or "").strip()[:254] or None,
-        ),
-        channel="open311", with_receipt=False,
+    report = intake.ReportInput(
+        platform=Platform(platform), categories=(category,), description=description or "(no description given)",
+        account_text=account or "(not given; filed through Open311)", links=tuple(links), seen_on=seen_on,
+        contact_email=(form.get("email") or "").strip()[:254] or None,
     )
-    background.add_task(relay.notify)
+    created = intake.file_report(db, ctx, report=report, channel="open311", with_receipt=False, now=clock.now())
+    relay.notify()
     return [{
         "service_request_id": created.reference,
         "service_notice": "Thank you. Quote this reference if you contact the City.",
@@ -226,20 +193,12 @@ def create_request(
 @router.get("/requests/{service_request_id}.json", operation_id="open311_get_request",
             summary="GeoReport v2: one service request", responses=ERRORS)
 @georeport
-def get_request(service_request_id: str, session: SessionDep,
+def get_request(service_request_id: str, db: DatabaseDep,
                 jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> Any:
-    sub = _by_reference(session, service_request_id[:32])
+    sub = o311.request_by_reference(db, reference=service_request_id[:32])
     if sub is None:
         raise GeoReportError(404, "service_request_id not found")
-    return [_request_out(sub)]
-
-
-def _by_reference(session: Session, reference: str) -> Submission | None:
-    if not is_id(reference):
-        return None
-    return session.execute(
-        select(Submission).where(col(Submission.reference) == reference, col(Submission.kind) == svc.VIOLATION)
-    ).scalar_one_or_none()
+    return [o311.as_service_request(sub)]
 
 
 @router.get("/requests.json", operation_id="open311_list_requests",
@@ -247,7 +206,7 @@ def _by_reference(session: Session, reference: str) -> Submission | None:
             responses=ERRORS)
 @georeport
 def list_requests(
-    session: SessionDep, clock: ClockDep,
+    db: DatabaseDep, clock: ClockDep,
     service_request_id: Annotated[str | None, Query(max_length=MAX_IDS * 33)] = None,
     service_code: Annotated[str | None, Query(max_length=100)] = None,
     start_date: Annotated[str | None, Query(max_length=40)] = None,
@@ -257,36 +216,22 @@ def list_requests(
 ) -> Any:
     if service_request_id:
         ids = [i.strip() for i in service_request_id.split(",") if is_id(i.strip())][:MAX_IDS]
-        found = session.execute(
-            select(Submission).where(col(Submission.reference).in_(ids), col(Submission.kind) == svc.VIOLATION)
-        ).scalars()
-        by_ref = {s.reference: s for s in found}
-        return [_request_out(by_ref[i]) for i in ids if i in by_ref]
+        return [o311.as_service_request(s) for s in o311.requests_by_reference(db, references=ids)]
     try:
         end = o311.parse_day(end_date) if end_date else clock.now().date()
         start = o311.parse_day(start_date) if start_date else end - timedelta(days=90)
     except ValueError:
         raise GeoReportError(400, "start_date and end_date must be ISO 8601 dates") from None
-    q = select(Submission).where(
-        col(Submission.kind) == svc.VIOLATION, col(Submission.received_on) >= start, col(Submission.received_on) <= end
-    )
-    wanted_status = {s.strip() for s in status.split(",")} if status else None
+    wanted_status = frozenset(s.strip() for s in status.split(",")) if status else None
     if wanted_status and not wanted_status <= {"open", "closed"}:
         raise GeoReportError(400, "status must be open or closed")
+    codes: list[str] | None = None
     if service_code:
         codes = [c.strip() for c in service_code.split(",")]
         if any(c not in o311.CODES for c in codes):
             raise GeoReportError(404, "service_code not found")
-    rows = list(session.execute(q.order_by(col(Submission.received_on).desc()).limit(1000)).scalars())
-    out = []
-    for sub in rows:
-        item = _request_out(sub)
-        if wanted_status and item["status"] not in wanted_status:
-            continue
-        if service_code and item["service_code"] not in codes:
-            continue
-        out.append(item)
-    return out
+    rows = o311.search_requests(db, start=start, end=end, statuses=wanted_status, codes=codes)
+    return [o311.as_service_request(s) for s in rows]
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)

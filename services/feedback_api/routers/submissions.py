@@ -5,20 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from services.feedback_api.deps import IntakeDep, RelayDep, SettingsDep
-from services.feedback_api.domain import submissions as svc
-from services.feedback_api.domain.evidence import sanitise
-from services.feedback_api.schemas import FeedbackCreate, ReportCreate, SubmissionReceipt
-from shared.api import SessionDep
+from services.feedback_api.deps import IntakeDep, RelayDep
+from services.feedback_api.domain import submissions as intake
+from services.feedback_api.schemas import (
+    FeedbackCreate,
+    ReportCreate,
+    SubmissionReceipt,
+    feedback_input,
+    report_input,
+)
 from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed, field_error
 from shared.ratelimit import rate_limit
 from shared.schemas.intake import PublicStatus
-from shared.web import problem_responses
+from shared.web import ClockDep, DatabaseDep, problem_responses
 
 router = APIRouter(tags=["submissions"])
 
@@ -107,7 +111,7 @@ def _report_request_body() -> dict[str, Any]:
     }
 
 
-def _created(created: svc.Created) -> SubmissionReceipt:
+def _created(created: intake.Created) -> SubmissionReceipt:
     return SubmissionReceipt(reference=created.reference, receipt=created.receipt or "",
                              kind=created.kind, status=PublicStatus.received)
 
@@ -118,26 +122,10 @@ def _created(created: svc.Created) -> SubmissionReceipt:
     dependencies=[Depends(rate_limit("submit"))],
     responses=problem_responses(413, 415, 429), openapi_extra=_report_request_body(),
 )
-def create_report(
-    upload: Annotated[ReportUpload, Depends(report_upload)], session: SessionDep, intake: IntakeDep,
-    settings: SettingsDep,
-    relay: RelayDep, background: BackgroundTasks,
-) -> SubmissionReceipt:
-    data = upload.report
-    if data.website:
-        return _created(svc.fake_created(intake, svc.VIOLATION))
-    files = [sanitise(f, index=i, max_bytes=settings.max_file_bytes, max_pixels=settings.max_image_pixels)
-             for i, f in enumerate(upload.files)]
-    created = svc.create_report(
-        session, intake,
-        svc.ReportInput(
-            platform=data.platform.value, categories=[c.value for c in data.categories],
-            description=data.description, account_id=data.account_id, account_text=data.account_text,
-            links=list(data.links), seen_on=data.seen_on, contact_email=data.contact_email,
-        ),
-        files=files,
-    )
-    background.add_task(relay.notify)  # after the commit: wake the relay
+def create_report(upload: Annotated[ReportUpload, Depends(report_upload)], db: DatabaseDep, ctx: IntakeDep,
+                  clock: ClockDep, relay: RelayDep) -> SubmissionReceipt:
+    created = intake.file_report(db, ctx, report=report_input(upload.report), files=upload.files, now=clock.now())
+    relay.notify()  # committed: wake the relay
     return _created(created)
 
 
@@ -146,12 +134,5 @@ def create_report(
     summary="Give feedback on a published policy (anonymous; returns a reference and a one-time receipt)",
     dependencies=[Depends(rate_limit("submit"))], responses=problem_responses(429),
 )
-def create_feedback(body: FeedbackCreate, session: SessionDep, intake: IntakeDep) -> SubmissionReceipt:
-    if body.website:
-        return _created(svc.fake_created(intake, svc.FEEDBACK))
-    created = svc.create_feedback(
-        session, intake,
-        svc.FeedbackInput(policy_id=body.policy_id, version_id=body.version_id, section_id=body.section_id,
-                          text=body.text, rating=body.rating, contact_email=body.contact_email),
-    )
-    return _created(created)
+def create_feedback(body: FeedbackCreate, db: DatabaseDep, ctx: IntakeDep, clock: ClockDep) -> SubmissionReceipt:
+    return _created(intake.file_feedback(db, ctx, feedback=feedback_input(body), now=clock.now()))

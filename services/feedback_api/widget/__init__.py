@@ -123,6 +123,13 @@ def render_nojs(request: Request, *, lang: str, view: str, context: dict[str, An
     return HTMLResponse(body, headers=_page_headers("'none'"))
 
 
+@cache
+def _frame_page(lang: str, parent_origin: str | None) -> str:
+    """The iframe document for one language and host origin, rendered once: it holds no data of
+    anyone's, and ``parent_origin`` is one of the configured City origins or ``None``."""
+    return _render_page(lang=lang, mode="frame", parent_origin=parent_origin)
+
+
 def _render_page(*, lang: str, mode: str, parent_origin: str | None, nojs: dict[str, Any] | None = None) -> str:
     config = {
         "lang": lang,
@@ -145,16 +152,15 @@ def _render_page(*, lang: str, mode: str, parent_origin: str | None, nojs: dict[
     operation_id="widget_frame",
     summary="The widget's iframe document (embedded by loader.js on City pages)",
 )
-def widget_frame(
+async def widget_frame(
     request: Request,
     lang: str | None = Query(default=None, max_length=35),
     parent: str | None = Query(default=None, max_length=200),
 ) -> HTMLResponse:
+    # async: no database, no peer, no file read (the page is rendered once per language and origin)
     ancestors = _allowed_ancestors(request)
     parent_origin = parent.rstrip("/") if parent and parent.rstrip("/") in ancestors else None
-    body = _render_page(
-        lang=pick_language(lang, request.headers.get("accept-language")), mode="frame", parent_origin=parent_origin
-    )
+    body = _frame_page(pick_language(lang, request.headers.get("accept-language")), parent_origin)
     return HTMLResponse(body, headers=_page_headers(" ".join(ancestors) or "'none'"))
 
 
@@ -165,7 +171,8 @@ def widget_frame(
     summary="The feedback and report form as a full page (for people who block scripts on City pages)",
 )
 def report_page(request: Request, lang: str | None = Query(default=None, max_length=35)) -> HTMLResponse:
-    # Server-rendered forms first (they work without JavaScript); widget.js replaces them.
+    # Server-rendered forms first (they work without JavaScript); widget.js replaces them. A sync
+    # def: the account list may have to be fetched from policy_api (cached for a minute).
     nojs_context = report_form_context(getattr(request.app.state, "intake", None), request.app.state.settings)
     body = _render_page(
         lang=pick_language(lang, request.headers.get("accept-language")), mode="page", parent_origin=None,
@@ -187,7 +194,7 @@ def _loader_source() -> str:
     summary="The one script a City page includes to embed the widget",
     response_class=Response,
 )
-def widget_loader() -> Response:
+async def widget_loader() -> Response:
     return Response(
         _loader_source(),
         media_type="text/javascript; charset=utf-8",
@@ -205,15 +212,17 @@ def widget_loader() -> Response:
     summary="The widget's own script and style sheet",
     response_class=Response,
 )
-def widget_static(name: str) -> Response:
+async def widget_static(name: str) -> Response:
     if name not in STATIC_FILES:
         raise NotFound("No such widget asset.")
-    path = HERE / "static" / name
-    return Response(
-        path.read_bytes(),
-        media_type=STATIC_TYPES[path.suffix],
-        headers={"Cache-Control": "no-cache"},
-    )
+    return Response(_static_bytes(name), media_type=STATIC_TYPES[Path(name).suffix],
+                    headers={"Cache-Control": "no-cache"})
+
+
+@cache
+def _static_bytes(name: str) -> bytes:
+    """An allow-listed asset, read from disk once (the handler is async: no file I/O per request)."""
+    return (HERE / "static" / name).read_bytes()
 
 
 from services.feedback_api.widget.nojs import report_form_context  # noqa: E402 - needs `router` above

@@ -1,9 +1,10 @@
 """The form without JavaScript: ``/report`` is server-rendered first and the script enhances it.
 
 People who block scripts (or whose browser runs none) get plain HTML forms that post back to
-``/report``, ``/report/status`` and ``/report/message``. The handlers call the same code as the
-API (``routers.submissions.create_report``, ``routers.receipts.status``/``send_message``), so
-validation, evidence cleaning, rate limits and the outbox to case_api are shared, and render the
+``/report``, ``/report/status`` and ``/report/message``. The handlers parse the form into the
+API's own models and call the same use-cases as the API (``domain.submissions.file_report``,
+``domain.follow_up.receipt_status``/``send_message``), under the same rate limits, so validation,
+evidence cleaning, the wrong-receipt limits and the outbox to case_api are shared, and render the
 answer as HTML with the same strict headers (no-store, no referrer, no framing, no cookies).
 """
 
@@ -12,16 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep, SettingsDep
-from shared.api import SessionDep
+from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep, SettingsDep, under_receipt_limits
+from services.feedback_api.domain import follow_up
+from services.feedback_api.domain import submissions as intake
+from services.feedback_api.domain.submissions import IntakeContext
+from services.feedback_api.schemas import ReceiptMessageIn, ReportCreate, receipt_view, report_input
+from shared.db import Database
 from shared.errors import DomainError, NotFound, TooManyRequests
+from shared.ratelimit import RateLimiter, rate_limit
 from shared.schemas.intake import ViolationCategory
 from shared.schemas.registry import Platform
+from shared.web import ClockDep, DatabaseDep
 
 router = APIRouter(tags=["widget"], include_in_schema=False)  # HTML forms, not API
 
@@ -116,19 +123,19 @@ def _status_error(exc: DomainError, target: str | None) -> list[FieldError]:
     return _location_errors(exc.errors)
 
 
-def _accounts(intake: Any) -> list[dict[str, Any]]:
+def _accounts(ctx: IntakeContext) -> list[dict[str, Any]]:
     try:
-        items: list[dict[str, Any]] = intake.directory.active_accounts()
+        items: list[dict[str, Any]] = ctx.directory.active_accounts()
     except Exception:  # noqa: BLE001 - the list is a convenience: free text always works
         return []
     return [a for a in items if isinstance(a, dict) and a.get("id")]
 
 
-def report_form_context(intake: Any, settings: Any, values: dict[str, Any] | None = None,
+def report_form_context(ctx: IntakeContext | None, settings: Any, values: dict[str, Any] | None = None,
                         errors: list[FieldError] | None = None) -> dict[str, Any]:
     """What the server-rendered report form needs (also used by GET /report)."""
     return {
-        "accounts": _accounts(intake) if intake is not None else [],
+        "accounts": _accounts(ctx) if ctx is not None else [],
         "platforms": [p.value for p in Platform],
         "categories": [c.value for c in ViolationCategory],
         "links": NOJS_LINKS,
@@ -154,12 +161,8 @@ def _lang(form: PostedForm) -> str:
 
 @router.post("/report", response_class=HTMLResponse, operation_id="widget_report_nojs",
              summary="The report form without JavaScript: file a report, get the receipt page")
-def report_nojs(request: Request, session: SessionDep, intake: IntakeDep, settings: SettingsDep, relay: RelayDep,
-                background: BackgroundTasks, form: PostedForm = FormDep) -> HTMLResponse:
-    from services.feedback_api.routers import submissions
-    from services.feedback_api.schemas import ReportCreate
-    from shared.ratelimit import rate_limit
-
+def report_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: SettingsDep, clock: ClockDep,
+                relay: RelayDep, form: PostedForm = FormDep) -> HTMLResponse:
     lang = _lang(form)
     values = {k: v for k, v in form.fields.items() if k != "lang"}
     errors: list[FieldError] = []
@@ -187,42 +190,36 @@ def report_nojs(request: Request, session: SessionDep, intake: IntakeDep, settin
                                     for e in exc.errors(include_url=False, include_input=False)])
         report = None
     if errors or report is None:
-        return _render(request, lang, "form", report_form_context(intake, settings, values, errors))
+        return _render(request, lang, "form", report_form_context(ctx, settings, values, errors))
     try:
         rate_limit("submit")(request)
-        created = submissions.create_report(
-            upload=submissions.ReportUpload(report, form.files), session=session, intake=intake,
-            settings=settings, relay=relay, background=background,
-        )
+        created = intake.file_report(db, ctx, report=report_input(report), files=form.files, now=clock.now())
     except DomainError as exc:
         return _render(request, lang, "form",
-                       report_form_context(intake, settings, values, _status_error(exc, "cs-evidence")))
+                       report_form_context(ctx, settings, values, _status_error(exc, "cs-evidence")))
+    relay.notify()
     return _render(request, lang, "confirmation", {"reference": created.reference, "receipt": created.receipt,
                                                     "kind": created.kind})
 
 
-def _status_context(request: Request, session: Any, intake: Any, limiter: Any, receipt: str) -> dict[str, Any]:
-    from services.feedback_api.routers import receipts
-    from services.feedback_api.schemas import ReceiptIn
-
-    result = receipts.status(body=ReceiptIn(receipt=receipt), request=request, session=session, intake=intake,
-                             limiter=limiter)
-    return {"status": result.model_dump(by_alias=True), "receipt": receipt}
+def _status_context(request: Request, db: Database, ctx: IntakeContext, limiter: RateLimiter,
+                    receipt: str) -> dict[str, Any]:
+    view = under_receipt_limits(request, limiter, lambda: follow_up.receipt_status(
+        db, ctx.receipts.hasher, receipt=receipt))
+    return {"status": receipt_view(view).model_dump(by_alias=True), "receipt": receipt}
 
 
 @router.post("/report/status", response_class=HTMLResponse, operation_id="widget_status_nojs",
              summary="Check my report without JavaScript")
-def status_nojs(request: Request, session: SessionDep, intake: IntakeDep, limiter: LimiterDep,
+def status_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, limiter: LimiterDep,
                 form: PostedForm = FormDep) -> HTMLResponse:
-    from shared.ratelimit import rate_limit
-
     lang = _lang(form)
     receipt = "".join(form.one("receipt").split()).replace("-", "")
     if not (receipt.isdigit() and len(receipt) == 16):
         return _render(request, lang, "status", {"errors": [FieldError("cs-receipt", "error.receipt_format")]})
     try:
         rate_limit("receipt")(request)
-        context = _status_context(request, session, intake, limiter, receipt)
+        context = _status_context(request, db, ctx, limiter, receipt)
     except NotFound:
         return _render(request, lang, "status", {"errors": [FieldError("cs-receipt", "error.receipt_not_found")]})
     except DomainError as exc:
@@ -232,21 +229,19 @@ def status_nojs(request: Request, session: SessionDep, intake: IntakeDep, limite
 
 @router.post("/report/message", response_class=HTMLResponse, operation_id="widget_message_nojs",
              summary="Write to the City about my report without JavaScript")
-def message_nojs(request: Request, session: SessionDep, intake: IntakeDep, limiter: LimiterDep, relay: RelayDep,
-                 background: BackgroundTasks, form: PostedForm = FormDep) -> HTMLResponse:
-    from services.feedback_api.routers import receipts
-    from services.feedback_api.schemas import ReceiptMessageIn
-    from shared.ratelimit import rate_limit
-
+def message_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, limiter: LimiterDep, clock: ClockDep,
+                 relay: RelayDep, form: PostedForm = FormDep) -> HTMLResponse:
     lang = _lang(form)
     receipt = "".join(form.one("receipt").split())
     body = form.one("body")
     try:
         rate_limit("receipt")(request)
         if body:
-            receipts.send_message(body=ReceiptMessageIn(receipt=receipt, body=body), request=request,
-                                  session=session, intake=intake, limiter=limiter, relay=relay, background=background)
-        context = _status_context(request, session, intake, limiter, receipt)
+            message = ReceiptMessageIn(receipt=receipt, body=body)  # the API's bounds and text checks
+            under_receipt_limits(request, limiter, lambda: follow_up.send_message(
+                db, ctx.receipts.hasher, receipt=message.receipt, body=message.body, now=clock.now()))
+            relay.notify()
+        context = _status_context(request, db, ctx, limiter, receipt)
     except NotFound:
         return _render(request, lang, "status", {"errors": [FieldError("cs-receipt", "error.receipt_not_found")]})
     except (DomainError, ValidationError) as exc:

@@ -1,0 +1,98 @@
+"""The receipt pool (issue 13 item 7): receipts made ahead of time in idle moments, held in memory
+only, each handed out once, refilled in the background, bounded, and hashed inline when empty."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from services.feedback_api.domain.models import Submission
+from services.feedback_api.domain.receipts import IssuedReceipt, ReceiptHasher, ReceiptPool
+from tests.feedback_api.conftest import report_body
+
+PEPPER = b"p" * 32
+
+
+@pytest.fixture
+def hasher() -> ReceiptHasher:
+    return ReceiptHasher(PEPPER, memory_kib=64, time_cost=1)
+
+
+def _wait(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+def test_pool_hands_out_distinct_receipts_that_verify(hasher):
+    pool = ReceiptPool(hasher, size=20)
+    assert pool.fill() == 20 and len(pool) == 20
+    with ThreadPoolExecutor(max_workers=8) as workers:
+        issued = list(workers.map(lambda _: pool.issue(), range(20)))
+    assert len(pool) == 0
+    assert len({i.receipt for i in issued}) == 20 and len({i.receipt_hash for i in issued}) == 20
+    for item in issued:
+        assert len(item.receipt) == 16 and item.receipt.isdigit()
+        assert item.receipt_hash == hasher.hash(item.receipt)  # what a lookup by receipt computes
+
+
+def test_size_is_a_bound(hasher):
+    pool = ReceiptPool(hasher, size=5)
+    assert pool.fill() == 5
+    assert pool.fill() == 0 and len(pool) == 5
+    pool.issue()
+    assert pool.fill(limit=10) == 1 and len(pool) == 5
+
+
+def test_empty_pool_hashes_inline(hasher):
+    for size in (0, 3):
+        pool = ReceiptPool(hasher, size=size)
+        item = pool.issue()  # nothing made ahead: hashed now
+        assert item.receipt_hash == hasher.hash(item.receipt)
+    disabled = ReceiptPool(hasher, size=0)
+    disabled.start()  # size 0: no thread at all
+    assert disabled._thread is None and disabled.fill() == 0
+
+
+def test_background_refill_when_idle(hasher):
+    pool = ReceiptPool(hasher, size=10, idle_seconds=0.01)
+    pool.start()
+    try:
+        _wait(lambda: len(pool) == 10)
+        taken = {pool.issue().receipt for _ in range(6)}
+        _wait(lambda: len(pool) == 10)  # refilled after handing out
+        later = {pool.issue().receipt for _ in range(10)}
+        assert not taken & later  # each handed out once
+        assert len(pool) <= 10
+    finally:
+        pool.stop()
+    assert pool._thread is None
+
+
+def test_the_secret_is_not_in_its_repr(hasher):
+    item = IssuedReceipt("1234567812345678", hasher.hash("1234567812345678"))
+    assert "1234" not in repr(item) and item.receipt_hash not in repr(item)
+
+
+async def test_reports_take_receipts_from_the_pool(fb_app, client, databases):
+    app = fb_app(receipt_pool_size=3)
+    pool: ReceiptPool = app.state.intake.receipts
+    assert pool.fill() == 3
+    c = client(app)
+    receipts = []
+    for _ in range(4):  # three from the pool, the fourth hashed inline
+        r = await c.post("/v1/reports", json=report_body())
+        assert r.status_code == 201
+        receipts.append(r.json()["receipt"])
+    assert len(pool) == 0 and len(set(receipts)) == 4
+    for receipt in receipts:  # every one finds its report
+        assert (await c.post("/v1/receipts/status", json={"receipt": receipt})).status_code == 200
+    with app.state.db.read() as s:
+        hashes = set(s.execute(select(Submission.receipt_hash)).scalars())
+    assert len(hashes) == 4 and not any(r in h for r in receipts for h in hashes)
