@@ -138,14 +138,19 @@ class Database:
 
 @contextmanager
 def _unit(engine: Engine, *, commit: bool) -> Iterator[Session]:
+    """Commit (write) or discard (read) and close. Rows loaded inside stay readable after the
+    block: commits do not expire them (``expire_on_commit=False``) and a read is ended by
+    closing the session, which returns the connection (the pool rolls its transaction back)
+    without expiring what was loaded, as ``Session.rollback()`` would."""
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
         if commit:
             session.commit()
-    finally:
-        # after a commit this ends nothing; otherwise it discards the transaction
+    except BaseException:
         session.rollback()
+        raise
+    finally:
         session.close()
 
 

@@ -123,3 +123,27 @@ def test_postgresql_uses_one_engine(databases, db_backend):
         database.ping()
     finally:
         database.dispose()
+
+
+def test_rows_loaded_in_a_read_stay_readable_after_it(db, tmp_path):
+    from sqlalchemy.orm import registry
+    from sqlmodel import Field, SQLModel, select
+
+    class _B(SQLModel, registry=registry()):
+        pass
+
+    class Row(_B, table=True):
+        __tablename__ = "rows"
+        id: int | None = Field(default=None, primary_key=True)
+        name: str
+
+    _B.metadata.create_all(db.writer)
+    with db.write() as s:
+        s.add(Row(name="kept"))
+    with db.read() as s:
+        row = s.exec(select(Row)).one()
+    assert row.name == "kept"  # not expired by ending the read
+    with db.write() as s:
+        written = Row(name="new")
+        s.add(written)
+    assert written.id is not None and written.name == "new"
