@@ -8,7 +8,7 @@ import typer
 
 from services.case_api.domain import audit
 from services.case_api.settings import CaseSettings
-from shared.db import make_engine
+from shared.db import Database
 
 audit_app = typer.Typer(no_args_is_help=True, help="case_api's tamper-evident audit trail.")
 
@@ -19,11 +19,11 @@ def verify(
 ) -> None:
     """Recompute every hash of the chain; exit 1 and name the first broken link if any."""
     url = database_url or CaseSettings().database_url
-    engine = make_engine(url, pool_size=1)
+    db = Database(url, pool_size=1)
     try:
-        result = audit.verify(engine)
+        result = audit.verify(db)
     finally:
-        engine.dispose()
+        db.dispose()
     typer.echo(json.dumps({"ok": result.ok, "entries_checked": result.chain.entries_checked,
                            "first_broken_seq": result.chain.first_broken_seq, "problem": result.chain.problem,
                            "rows_checked": result.rows_checked, "row_problems": result.row_problems}))

@@ -10,28 +10,34 @@ from services.case_api.domain import ladder
 from services.case_api.domain.cases import Sla
 from services.case_api.domain.monitoring import Cadence
 from services.case_api.settings import CaseSettings
+from shared.http import ServiceClient
 
 
-def _settings(request: Request) -> CaseSettings:
+async def _settings(request: Request) -> CaseSettings:
     settings: CaseSettings = request.app.state.settings
     return settings
 
 
-def _sla(request: Request) -> Sla:
-    return Sla(hours=_settings(request).sla_hours)
+async def _sla(settings: Annotated[CaseSettings, Depends(_settings)]) -> Sla:
+    return Sla(hours=settings.sla_hours)
 
 
-def _matrix(request: Request) -> ladder.Matrix:
-    return ladder.load(_settings(request).ladder_matrix_version)
+def _matrix(settings: Annotated[CaseSettings, Depends(_settings)]) -> ladder.Matrix:
+    return ladder.load(settings.ladder_matrix_version)  # reads a packaged file: sync, in a thread
+
+
+async def _peers(request: Request) -> ServiceClient:
+    peers: ServiceClient = request.app.state.peers
+    return peers
 
 
 SettingsDep = Annotated[CaseSettings, Depends(_settings)]
 SlaDep = Annotated[Sla, Depends(_sla)]
 MatrixDep = Annotated[ladder.Matrix, Depends(_matrix)]
+PeersDep = Annotated[ServiceClient, Depends(_peers)]
 
 
-def _cadence(request: Request) -> Cadence:
-    s = _settings(request)
+async def _cadence(s: Annotated[CaseSettings, Depends(_settings)]) -> Cadence:
     return Cadence(default_days=s.monitoring_cadence_days, by_department=s.monitoring_cadence_by_department,
                    grace_days=s.monitoring_grace_days)
 
@@ -39,7 +45,7 @@ def _cadence(request: Request) -> Cadence:
 CadenceDep = Annotated[Cadence, Depends(_cadence)]
 
 
-def wake_relay(request: Request, background: BackgroundTasks) -> None:
+async def wake_relay(request: Request, background: BackgroundTasks) -> None:
     """After the response (so after the commit), wake the outbox relay instead of waiting for its poll."""
     if request.method == "POST":
         background.add_task(request.app.state.relay.notify)

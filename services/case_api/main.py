@@ -12,6 +12,8 @@ from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
 from services.case_api.scheduler import MonitoringScheduler
 from services.case_api.settings import CaseSettings
+from shared.auth import Role, ServiceTokenProvider
+from shared.http import ServiceClient
 from shared.timeutil import Clock
 from shared.web import create_service_app
 
@@ -23,7 +25,6 @@ DESCRIPTION = (
     "ladder (§1.A.6), restorative actions (§1.A.7), monitoring reviews (§1.A.5) and a tamper-evident "
     "audit trail."
 )
-
 
 
 def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -39,8 +40,7 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         finally:
             app.state.scheduler.stop()
             app.state.relay.stop()
-            for c in app.state.relay_clients:
-                c.close()
+            app.state.peers.close()
 
     app = create_service_app(
         settings=settings,
@@ -52,6 +52,12 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         clock=clock,
         lifespan=lifespan,
     )
-    app.state.relay, app.state.relay_clients = build_relay(settings, app.state.engine, app.state.clock)
-    app.state.scheduler = MonitoringScheduler(settings, app.state.engine, app.state.clock)
+    # One client and one service token for every peer call: reads (acknowledgement check, registry,
+    # contact, evidence) and the outbox relay. Per-call timeouts where a read must stay short.
+    app.state.peers = ServiceClient(
+        {"policy_api": settings.policy_api_url, "feedback_api": settings.feedback_api_url},
+        tokens=ServiceTokenProvider(settings.auth, settings.mode, "case_api", [Role.svc_case]),
+        timeout=settings.http_timeout_seconds, retries=settings.http_retries)
+    app.state.relay = build_relay(settings, app.state.db, app.state.peers, app.state.clock)
+    app.state.scheduler = MonitoringScheduler(settings, app.state.db, app.state.peers, app.state.clock)
     return app

@@ -1,66 +1,52 @@
 """Outbox delivery for case_api: reporter-visible events to feedback_api and privilege
-revocations to policy_api. Started in the app's lifespan; tests call ``relay.drain()``."""
+revocations to policy_api, through the app's one ``ServiceClient``. Started in the app's
+lifespan; tests call ``relay.drain()``.
+
+Handlers send and return the peer's answer; ``shared.http.classify`` (in the relay) decides
+delivered / retry / dead for both topics. The revocation handler also records the result on
+the restorative action, for a delivered answer and for a dead one, using the same ``classify``."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import httpx
-from sqlalchemy import Engine
 
 from services.case_api.domain import restorative
-from services.case_api.domain.cases import TOPIC_REPORT_EVENT, TOPIC_REVOKE
 from services.case_api.domain.models import OutboxMessage
+from services.case_api.domain.topics import PRIVILEGE_REVOKE, REPORT_EVENT
 from services.case_api.settings import CaseSettings
-from shared.auth import Role, ServiceTokenProvider
-from shared.db import unit_of_work
-from shared.http import ServiceClient
-from shared.outbox import OutboxRelay, PermanentFailure
+from shared.db import Database
+from shared.http import Outcome, ServiceClient, classify
+from shared.outbox import Delivery, OutboxRelay
+from shared.schemas.messages import PrivilegeRevocationMessage, ReportEventMessage
+from shared.schemas.registry import PrivilegeChangeResult
 from shared.timeutil import Clock
 
-RETRYABLE_4XX = frozenset({404, 409, 429})
 
+def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock) -> OutboxRelay:
+    def report_event(delivery: Delivery[ReportEventMessage]) -> httpx.Response:
+        m = delivery.message
+        return peers.post("feedback_api", f"/v1/internal/reports/{m.report_id}/events",
+                          json=m.event.model_dump(mode="json"), idempotency_key=m.event.event_id,
+                          request_id=delivery.request_id, retries=0)
 
-def _check(resp: httpx.Response, what: str) -> None:
-    if resp.is_success:
-        return
-    if 400 <= resp.status_code < 500 and resp.status_code not in RETRYABLE_4XX:
-        raise PermanentFailure(f"{what}: HTTP {resp.status_code} {resp.text[:200]}")
-    raise RuntimeError(f"{what}: HTTP {resp.status_code}")
+    def revoke(delivery: Delivery[PrivilegeRevocationMessage]) -> httpx.Response:
+        m = delivery.message
+        resp = peers.post("policy_api", f"/v1/accounts/{m.account_id}/privileges/revoke",
+                          json=m.revocation.model_dump(mode="json"), idempotency_key=delivery.idempotency_key,
+                          request_id=delivery.request_id, retries=0)
+        outcome = classify(resp)
+        if outcome is Outcome.DELIVERED:
+            result = PrivilegeChangeResult.model_validate(resp.json())
+            restorative.record_revocation(db, action_id=m.action_id, ok=True, now=clock.now(), result={
+                "changed": result.changed, "active": result.active,
+                "recorded_at": result.recorded_at.isoformat(), "account_id": result.account_id})
+        elif outcome is Outcome.DEAD:
+            restorative.record_revocation(db, action_id=m.action_id, ok=False, now=clock.now(),
+                                          result={"status_code": resp.status_code, "error": resp.text[:300]})
+        return resp
 
-
-def build_relay(settings: CaseSettings, engine: Engine, clock: Clock) -> tuple[OutboxRelay, list[ServiceClient]]:
-    tokens = ServiceTokenProvider(settings.auth, settings.mode, "case_api", [Role.svc_case])
-    feedback = ServiceClient(settings.feedback_api_url, tokens=tokens, timeout=settings.http_timeout_seconds,
-                             retries=0)
-    policy = ServiceClient(settings.policy_api_url, tokens=tokens, timeout=settings.http_timeout_seconds, retries=0)
-
-    def report_event(payload: dict[str, Any], key: str) -> None:
-        event = payload["event"]
-        resp = feedback.post(f"/v1/internal/reports/{payload['report_id']}/events", json=event,
-                             idempotency_key=event["event_id"])
-        _check(resp, "feedback_api report event")
-
-    def revoke(payload: dict[str, Any], key: str) -> None:
-        resp = policy.post(f"/v1/accounts/{payload['account_id']}/privileges/revoke", json=payload["body"],
-                           idempotency_key=key)
-        if resp.status_code == 404 or (400 <= resp.status_code < 500 and resp.status_code not in (409, 429)):
-            with unit_of_work(engine) as s:
-                restorative.record_revocation(s, action_id=payload["action_id"], ok=False,
-                                              result={"status_code": resp.status_code, "error": resp.text[:300]},
-                                              now=clock.now())
-            raise PermanentFailure(f"policy_api refused the revocation: HTTP {resp.status_code}")
-        _check(resp, "policy_api revocation")
-        body = resp.json()
-        with unit_of_work(engine) as s:
-            restorative.record_revocation(
-                s, action_id=payload["action_id"], ok=True, now=clock.now(),
-                result={"changed": bool(body.get("changed")), "active": body.get("active"),
-                        "recorded_at": body.get("recorded_at"), "account_id": body.get("account_id")},
-            )
-
-    relay = OutboxRelay(engine, OutboxMessage, {TOPIC_REPORT_EVENT: report_event, TOPIC_REVOKE: revoke},
-                        clock=clock, poll_interval=settings.relay_poll_seconds,
-                        lease=timedelta(seconds=settings.relay_lease_seconds))
-    return relay, [feedback, policy]
+    return OutboxRelay(db, OutboxMessage, {REPORT_EVENT: report_event, PRIVILEGE_REVOKE: revoke},
+                       ready=peers.ready, clock=clock, poll_interval=settings.relay_poll_seconds,
+                       lease=timedelta(seconds=settings.relay_lease_seconds))

@@ -7,31 +7,29 @@ from __future__ import annotations
 import threading
 
 import structlog
-from sqlalchemy import Engine
 
-from services.case_api.clients import active_accounts, policy_elements
 from services.case_api.domain import monitoring
 from services.case_api.settings import CaseSettings
-from shared.db import unit_of_work
+from shared.db import Database
+from shared.http import ServiceClient
 from shared.timeutil import Clock
 
 log = structlog.get_logger("case_api.scheduler")
 
 
-def sync_once(settings: CaseSettings, engine: Engine, clock: Clock) -> monitoring.SyncResult:
-    accounts = active_accounts(settings)
-    elements = policy_elements(settings)
-    cadence = monitoring.Cadence(default_days=settings.monitoring_cadence_days,
-                                 by_department=settings.monitoring_cadence_by_department,
-                                 grace_days=settings.monitoring_grace_days)
-    with unit_of_work(engine) as session:
-        return monitoring.sync_registry(session, accounts=accounts, now=clock.now(), cadence=cadence,
-                                        actor="service:case_api", elements=elements)
+def cadence_of(settings: CaseSettings) -> monitoring.Cadence:
+    return monitoring.Cadence(default_days=settings.monitoring_cadence_days,
+                              by_department=settings.monitoring_cadence_by_department,
+                              grace_days=settings.monitoring_grace_days)
+
+
+def sync_once(settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock) -> monitoring.SyncResult:
+    return monitoring.sync(db, peers, now=clock.now(), cadence=cadence_of(settings), actor="service:case_api")
 
 
 class MonitoringScheduler:
-    def __init__(self, settings: CaseSettings, engine: Engine, clock: Clock) -> None:
-        self.settings, self.engine, self.clock = settings, engine, clock
+    def __init__(self, settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock) -> None:
+        self.settings, self.db, self.peers, self.clock = settings, db, peers, clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -50,7 +48,7 @@ class MonitoringScheduler:
     def _loop(self) -> None:
         while not self._stop.wait(self.settings.monitoring_sync_seconds):
             try:
-                result = sync_once(self.settings, self.engine, self.clock)
+                result = sync_once(self.settings, self.db, self.peers, self.clock)
                 log.info("monitoring_synced", active=result.active, added=len(result.added),
                          deactivated=len(result.deactivated))
             except Exception as exc:  # noqa: BLE001 - a failed pass is retried at the next interval

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.case_api.relay import build_relay
+from shared.http import ServiceClient
 from shared.timeutil import FrozenClock
 from tests.case_api.helpers import sustained
 
@@ -92,14 +94,42 @@ async def test_revocation_is_retried_while_policy_api_is_down(make_app, client, 
     assert (await _privileges(c_policy, token, account_id)) == {"emp-31": False}
 
 
-async def test_unknown_account_is_parked_and_recorded_as_failed(make_app, client, token, live):
+async def test_unknown_account_is_retried_not_parked(make_app, client, token, live):
+    """Between our services a 404 means "not there yet" (shared.http.classify): a revocation for an
+    account policy_api does not know yet stays queued, and the action stays in progress."""
     policy = live(make_app("policy_api"))
     app = make_app("case_api", policy_api_url=policy.url)
     c = client(app)
     case = await sustained(c, token, employee="emp-31", severity=4, account_id="no-such-account")
     action_id = await _revoke(c, token, case, "no-such-account")
-    app.state.relay.drain()
-    assert app.state.relay.stats().dead == 1
+    assert app.state.relay.run_once() == 0
+    stats = app.state.relay.stats()
+    assert stats.pending == 1 and stats.dead == 0
     actions = (await c.get(f"/v1/cases/{case['id']}/restorative-actions", headers=token("hr"))).json()
     action = next(a for a in actions if a["id"] == action_id)
-    assert action["status"] == "failed" and action["result"]["status_code"] == 404
+    assert action["status"] == "in_progress" and action["result"] == {"revocation": "pending"}
+
+
+async def test_refused_revocation_is_parked_and_recorded_as_failed(make_app, client, token, live):
+    """A 4xx that retrying cannot help (here policy_api's 401 to a relay whose client carries no
+    service token) parks the message dead and records the failure, with the status, on the action."""
+    policy = live(make_app("policy_api"))
+    c_policy = client(make_app("policy_api"))
+    account_id = await _registry(c_policy, token)
+    app = make_app("case_api", policy_api_url=policy.url)
+    c = client(app)
+    case = await sustained(c, token, employee="emp-31", severity=4, account_id=account_id)
+    action_id = await _revoke(c, token, case, account_id)
+    anonymous = ServiceClient({"policy_api": policy.url}, tokens=None, timeout=5)
+    try:
+        relay = build_relay(app.state.settings, app.state.db, anonymous, app.state.clock)
+        relay.drain()
+        assert relay.stats().dead == 1 and relay.stats().pending == 0
+    finally:
+        anonymous.close()
+    actions = (await c.get(f"/v1/cases/{case['id']}/restorative-actions", headers=token("hr"))).json()
+    action = next(a for a in actions if a["id"] == action_id)
+    assert action["status"] == "failed" and action["result"]["status_code"] == 401
+    assert action["result"]["revocation"] == "failed"
+    assert (await _privileges(c_policy, token, account_id)) == {"emp-31": True}
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True

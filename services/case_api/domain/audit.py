@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from services.case_api.domain import audit_chain
+from services.case_api.domain.access import ensure_visible
 from services.case_api.domain.models import AuditEntry, AuditHead, Case, RestorativeAction
-from shared.errors import Conflict
+from services.case_api.domain.reads import detached
+from shared.auth import Principal
+from shared.db import Database
+from shared.errors import Conflict, NotFound
 from shared.timeutil import as_utc
 
 AUDIT_LOCK_KEY = 0x0A0D17  # pg advisory lock id for appends
@@ -109,8 +113,9 @@ class FullVerification:
 MAX_ROW_PROBLEMS = 50
 
 
-def verify(engine: Engine) -> FullVerification:
-    """Recompute the chain, then compare every sealed table's rows with their last seal."""
+def verify(db: Database) -> FullVerification:
+    """Recompute the chain, then compare every sealed table's rows with their last seal (one
+    read unit of work: a consistent snapshot on PostgreSQL and in SQLite's WAL)."""
     last: dict[tuple[str, str], str] = {}
 
     def collecting(entries: Iterator[audit_chain.ChainEntry]) -> Iterator[audit_chain.ChainEntry]:
@@ -120,7 +125,7 @@ def verify(engine: Engine) -> FullVerification:
                     last[(str(s.get("table")), str(s.get("id")))] = str(s.get("digest"))
             yield e
 
-    with Session(engine) as session:
+    with db.read() as session:
         head = session.get(AuditHead, 1)
         chain = audit_chain.verify(collecting(_entries(session)), head=(head.seq, head.hash) if head else None)
         problems: list[dict[str, str]] = []
@@ -166,8 +171,15 @@ def is_sealed(session: Session, row: Case | RestorativeAction) -> bool:
     return True
 
 
-def entries_for_case(session: Session, case_id: str, *, limit: int, offset: int) -> list[AuditEntry]:
-    return list(session.execute(
-        select(AuditEntry).where(AuditEntry.case_id == case_id)  # type: ignore[arg-type]
-        .order_by(AuditEntry.seq).limit(limit).offset(offset)  # type: ignore[arg-type]
-    ).scalars())
+def case_entries(db: Database, *, case_id: str, principal: Principal, limit: int,
+                 offset: int) -> list[AuditEntry]:
+    """The audit entries of one case the principal may see, in chain order (ix_audit_entries_case_id_seq)."""
+    with db.read() as s:
+        case = s.get(Case, case_id) if len(case_id) <= 36 else None
+        if case is None:
+            raise NotFound("No such case.")
+        ensure_visible(principal, case.department)
+        return detached(s, list(s.execute(
+            select(AuditEntry).where(col(AuditEntry.case_id) == case_id)
+            .order_by(col(AuditEntry.seq)).limit(limit).offset(offset)
+        ).scalars()))

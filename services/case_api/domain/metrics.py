@@ -11,14 +11,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Date, and_, case, cast, func, or_, select, true
+from sqlmodel import Session, col
 
+from services.case_api.domain.access import visible_departments
 from services.case_api.domain.models import Case, RestorativeAction
+from services.case_api.domain.monitoring import coverage_in
 from services.case_api.domain.state_machine import TERMINAL, State
+from shared.auth import Principal
+from shared.db import Database
 from shared.schemas.metrics import MetricCell, PublicMetrics
-from shared.timeutil import as_utc
 
 UNASSIGNED = "unassigned"
 
@@ -50,46 +55,76 @@ def percentile(values: list[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def outcome_of(case: Case) -> str | None:
-    if case.state == State.dismissed.value:
+def outcome_of(state: str, finding: str | None) -> str | None:
+    if state == State.dismissed.value:
         return "dismissed"
-    if case.state == State.closed.value:
-        return case.finding or "closed"
+    if state == State.closed.value:
+        return finding or "closed"
     return None
 
 
-def compute(session: Session, *, now: datetime, departments: set[str] | None = None) -> Figures:
-    q = select(Case)
-    if departments is not None:
-        q = q.where(col(Case.department).in_(sorted(departments)))
-    cases = list(session.exec(q))
-    by_category: Counter[str] = Counter()
+_TERMINAL = sorted(s.value for s in TERMINAL)
+
+
+def _scoped(q: Any, departments: set[str] | None) -> Any:
+    return q if departments is None else q.where(col(Case.department).in_(sorted(departments)))
+
+
+def _day(dialect: str, column: Any) -> Any:
+    """The UTC calendar day of a stored timestamp."""
+    return func.date(column) if dialect == "sqlite" else cast(column, Date)
+
+
+def _days_between(dialect: str, start: Any, end: Any) -> Any:
+    if dialect == "sqlite":
+        return func.julianday(end) - func.julianday(start)
+    return func.extract("epoch", end - start) / 86400.0
+
+
+def _figures(session: Session, *, now: datetime, departments: set[str] | None) -> Figures:
+    """Every figure aggregated in SQL: a handful of statements whatever the number of cases."""
+    dialect = session.get_bind().dialect.name
+    terminal = col(Case.state).in_(_TERMINAL)
+    resolved_case = and_(terminal, col(Case.closed_at).is_not(None))
+    overdue_case = and_(col(Case.due_at).is_not(None), col(Case.due_at) < now, ~terminal)
+    groups = session.execute(_scoped(
+        select(col(Case.state), col(Case.department), col(Case.finding), func.count(),
+               func.sum(case((overdue_case, 1), else_=0)), func.sum(case((resolved_case, 1), else_=0)))
+        .group_by(col(Case.state), col(Case.department), col(Case.finding)), departments)).all()
     by_department: Counter[str] = Counter()
     by_outcome: Counter[str] = Counter()
     by_state: Counter[str] = Counter()
-    days: list[float] = []
-    overdue = 0
-    for c in cases:
-        by_category.update(set(c.categories))
-        by_department[c.department or UNASSIGNED] += 1
-        by_state[c.state] += 1
-        outcome = outcome_of(c)
+    total = overdue = resolved = 0
+    for state, department, finding, n, n_overdue, n_resolved in groups:
+        total += n
+        overdue += int(n_overdue or 0)
+        resolved += int(n_resolved or 0)
+        by_department[department or UNASSIGNED] += n
+        by_state[state] += n
+        outcome = outcome_of(state, finding)
         if outcome:
-            by_outcome[outcome] += 1
-        if c.state in {s.value for s in TERMINAL} and c.closed_at is not None:
-            days.append((as_utc(c.closed_at) - as_utc(c.created_at)).total_seconds() / 86400)
-        if c.due_at is not None and as_utc(c.due_at) < now and c.state not in {s.value for s in TERMINAL}:
-            overdue += 1
-    ids = [c.id for c in cases]
-    actions = (list(session.exec(select(RestorativeAction).where(col(RestorativeAction.case_id).in_(ids))))
-               if ids else [])
-    today = now.date()
-    due, on_time = _on_time(actions, today)
-    median = percentile(days, 0.5)
-    p90 = percentile(days, 0.9)
+            by_outcome[outcome] += n
+
+    # categories: a JSON list per case, each counted once per case
+    elements = (func.json_each(col(Case.categories)) if dialect == "sqlite"
+                else func.json_array_elements_text(col(Case.categories))).table_valued("value").alias("category")
+    by_category = {str(k): int(v) for k, v in session.execute(_scoped(
+        select(elements.c.value, func.count(func.distinct(col(Case.id)))).select_from(Case).join(elements, true())
+        .group_by(elements.c.value), departments)).all()}
+
+    median, p90 = _percentiles(session, dialect, resolved_case, departments, resolved)
+
+    a = RestorativeAction
+    completed = and_(col(a.status) == "completed", col(a.completed_at).is_not(None))
+    came_due = and_(col(a.status) != "cancelled", or_(completed, col(a.due_on) < now.date()))
+    on_time_q = and_(completed, _day(dialect, col(a.completed_at)) <= col(a.due_on))
+    due, on_time = session.execute(_scoped(
+        select(func.sum(case((came_due, 1), else_=0)), func.sum(case((on_time_q, 1), else_=0)))
+        .select_from(a).join(Case, col(Case.id) == col(a.case_id)), departments)).one()
+    due, on_time = int(due or 0), int(on_time or 0)
     return Figures(
-        generated_at=now, cases_total=len(cases), by_category=dict(by_category), by_department=dict(by_department),
-        by_outcome=dict(by_outcome), by_state=dict(by_state), resolved=len(days),
+        generated_at=now, cases_total=total, by_category=by_category, by_department=dict(by_department),
+        by_outcome=dict(by_outcome), by_state=dict(by_state), resolved=resolved,
         median_days_to_resolution=round(median, 2) if median is not None else None,
         p90_days_to_resolution=round(p90, 2) if p90 is not None else None,
         restorative_actions_due=due, restorative_actions_on_time=on_time,
@@ -97,19 +132,44 @@ def compute(session: Session, *, now: datetime, departments: set[str] | None = N
     )
 
 
-def _on_time(actions: list[RestorativeAction], today: date) -> tuple[int, int]:
-    """Actions that have come due (completed, or past their due date): how many were completed on time."""
-    due = on_time = 0
-    for a in actions:
-        if a.status == "cancelled":
+def _percentiles(session: Session, dialect: str, resolved_case: Any, departments: set[str] | None,
+                 n: int) -> tuple[float | None, float | None]:
+    """Median and p90 of the days from creation to closing, linear interpolation (as
+    ``percentile``): PostgreSQL's ``percentile_cont``; on SQLite the two neighbouring values of
+    each percentile, read with ORDER BY ... LIMIT 2 OFFSET (always run, so the statement count
+    does not depend on the data)."""
+    days = _days_between(dialect, col(Case.created_at), col(Case.closed_at))
+    if dialect == "postgresql":
+        row = session.execute(_scoped(
+            select(func.percentile_cont(0.5).within_group(days), func.percentile_cont(0.9).within_group(days))
+            .where(resolved_case), departments)).one()
+        return (float(row[0]) if row[0] is not None else None, float(row[1]) if row[1] is not None else None)
+    out: list[float | None] = []
+    for q in (0.5, 0.9):
+        pos = max(n - 1, 0) * q
+        lo = math.floor(pos)
+        xs = [float(x) for x in session.execute(_scoped(
+            select(days.label("d")).where(resolved_case), departments).order_by(days).limit(2).offset(lo)).scalars()]
+        if not xs or n == 0:
+            out.append(None)
             continue
-        if a.status == "completed" and a.completed_at is not None:
-            due += 1
-            if as_utc(a.completed_at).date() <= a.due_on:
-                on_time += 1
-        elif a.due_on < today:
-            due += 1
-    return due, on_time
+        hi = xs[1] if len(xs) > 1 and math.ceil(pos) > lo else xs[0]
+        out.append(xs[0] + (hi - xs[0]) * (pos - lo))
+    return out[0], out[1]
+
+
+def staff_figures(db: Database, *, principal: Principal, now: datetime) -> Figures:
+    """The full figures; department-scoped roles get their department."""
+    with db.read() as s:
+        return _figures(s, now=now, departments=visible_departments(principal))
+
+
+def public_metrics(db: Database, *, now: datetime, threshold: int) -> PublicMetrics:
+    """The Transparency page's figures (small cells suppressed) and the monitoring coverage, in one read."""
+    with db.read() as s:
+        out = public(_figures(s, now=now, departments=None), threshold)
+        out.monitoring_coverage = coverage_in(s, today=now.date())
+    return out
 
 
 def suppress(counts: dict[str, int], threshold: int, *, partition: bool) -> list[MetricCell]:

@@ -11,14 +11,19 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 from shared.idempotency import make_idempotency_model
 from shared.ids import new_id
-from shared.outbox import make_outbox_model
+from shared.outbox import OutboxColumns
 
 
 class Base(SQLModel, registry=registry()):
     """Every table of this service derives from this base."""
 
 
-OutboxMessage = make_outbox_model(Base)
+class OutboxMessage(Base, OutboxColumns, table=True):
+    """Messages to feedback_api and policy_api, committed with the change they announce."""
+
+    __tablename__ = "outbox"
+
+
 IdempotencyKey = make_idempotency_model(Base)
 
 
@@ -29,6 +34,9 @@ class Case(Base, table=True):
     __table_args__ = (
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_department_created_at_id", "department", "created_at", "id"),
+        # filtered by state, newest first; and the due-soon / overdue lists, by deadline
+        Index("ix_cases_state_created_at_id", "state", "created_at", "id"),
+        Index("ix_cases_due_at_id", "due_at", "id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -36,7 +44,7 @@ class Case(Base, table=True):
     source: str = Field(max_length=20, description="report | staff | monitoring")
     state: str = Field(max_length=20, index=True)
     state_entered_at: datetime
-    due_at: datetime | None = Field(default=None, index=True)
+    due_at: datetime | None = None
     department: str | None = Field(default=None, max_length=120)
     account_id: str | None = Field(default=None, max_length=64)
     account_text: str | None = Field(default=None, max_length=300)
@@ -124,12 +132,14 @@ class AuditEntry(Base, table=True):
     """Append-only, hash-chained (see domain/audit_chain.py). Never updated, never deleted."""
 
     __tablename__ = "audit_entries"
+    # a case's entries in order (the audit list, and the seal check of every change)
+    __table_args__ = (Index("ix_audit_entries_case_id_seq", "case_id", "seq"),)
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     at: datetime
     actor: str = Field(max_length=100)
     action: str = Field(max_length=64)
-    case_id: str | None = Field(default=None, max_length=36, index=True)
+    case_id: str | None = Field(default=None, max_length=36)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
@@ -165,14 +175,16 @@ class MonitoredAccount(Base, table=True):
 
 class Review(Base, table=True):
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("account_id", "period_start", name="uq_reviews_account_period"),)
+    __table_args__ = (UniqueConstraint("account_id", "period_start", name="uq_reviews_account_period"),
+                      # the review lists page by due date
+                      Index("ix_reviews_due_on_id", "due_on", "id"))
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     account_id: str = Field(foreign_key="monitored_accounts.account_id", index=True, max_length=64)
     department: str = Field(max_length=120, index=True)
     period_start: date
     period_end: date
-    due_on: date = Field(index=True)
+    due_on: date
     status: str = Field(max_length=20, index=True)
     reviewer: str | None = Field(default=None, max_length=100)
     checklist: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -17,15 +17,18 @@ import csv
 import io
 import json
 import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.case_api.domain import audit, cases, checklist
+from services.case_api import clients
+from services.case_api.domain import access, audit, cases, checklist
 from services.case_api.domain.models import (
     Case,
     MonitoredAccount,
@@ -33,12 +36,21 @@ from services.case_api.domain.models import (
     Review,
     ReviewFinding,
 )
-from services.case_api.domain.state_machine import OPEN
+from services.case_api.domain.paging import Listing, page
+from services.case_api.domain.reads import detached
+from shared.auth import Principal, Role
+from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
+from shared.http import ServiceClient
 from shared.post_urls import InvalidPostUrl, incident_key, normalise_post_url
 from shared.schemas.metrics import CoverageCell
 from shared.schemas.registry import AccountPublic
 from shared.timeutil import as_utc
+
+
+def visible_departments(principal: Principal) -> set[str] | None:
+    """Monitors see every department's reviews; staff as for cases (None: every department)."""
+    return None if principal.has_any(Role.monitor) else access.visible_departments(principal)
 
 OPEN_REVIEW = ("scheduled", "in_progress")
 MAX_IMPORT_ROWS = 5000
@@ -73,6 +85,15 @@ class SyncResult:
     deactivated: list[str] = field(default_factory=list)
     scheduled: int = 0
     cancelled: int = 0
+
+
+def sync(db: Database, peers: ServiceClient, *, now: datetime, cadence: Cadence, actor: str) -> SyncResult:
+    """Read the registry from policy_api (no transaction open), then schedule in one unit of work.
+    The same use-case runs for ``POST /v1/monitoring/sync`` and the background scheduler."""
+    accounts = clients.active_accounts(peers)
+    elements = clients.policy_elements(peers)
+    with db.write() as s:
+        return sync_registry(s, accounts=accounts, now=now, cadence=cadence, actor=actor, elements=elements)
 
 
 def sync_registry(session: Session, *, accounts: list[AccountPublic], now: datetime, cadence: Cadence,
@@ -123,17 +144,18 @@ def sync_registry(session: Session, *, accounts: list[AccountPublic], now: datet
     return result
 
 
-def set_cadence(session: Session, *, account_id: str, days: int | None, actor: str, now: datetime) -> MonitoredAccount:
-    row = session.get(MonitoredAccount, account_id)
-    if row is None:
-        raise NotFound("No such monitored account.")
-    row.cadence_days = days
-    row.updated_at = now
-    session.add(row)
-    session.flush()
-    audit.append(session, actor=actor, action="monitoring.cadence_set", case_id=None,
-                 detail={"account_id": account_id, "days": days}, now=now)
-    return row
+def set_cadence(db: Database, *, account_id: str, days: int | None, actor: str, now: datetime) -> MonitoredAccount:
+    with db.write() as s:
+        row = s.get(MonitoredAccount, account_id)
+        if row is None:
+            raise NotFound("No such monitored account.")
+        row.cadence_days = days
+        row.updated_at = now
+        s.add(row)
+        s.flush()
+        audit.append(s, actor=actor, action="monitoring.cadence_set", case_id=None,
+                     detail={"account_id": account_id, "days": days}, now=now)
+        return row
 
 
 # --- import -------------------------------------------------------------------------------
@@ -236,8 +258,15 @@ def rows_from_csv(text: str) -> list[dict[str, Any]]:
     return [dict(r) for r in reader]
 
 
-def import_posts(session: Session, *, rows: list[dict[str, Any]], source: str, now: datetime, actor: str,
+def import_posts(db: Database, *, rows: list[dict[str, Any]], source: str, now: datetime, actor: str,
                  default_account: str | None = None) -> ImportResult:
+    """Import posts (JSON rows, or rows read from CSV with ``rows_from_csv``) in one unit of work."""
+    with db.write() as s:
+        return _import_posts(s, rows=rows, source=source, now=now, actor=actor, default_account=default_account)
+
+
+def _import_posts(session: Session, *, rows: list[dict[str, Any]], source: str, now: datetime, actor: str,
+                  default_account: str | None = None) -> ImportResult:
     """Validate and store each row on its own (a savepoint per row): a bad row never aborts the
     good ones, and the response lists every refused row with its reason (row numbers from 1)."""
     if len(rows) > MAX_IMPORT_ROWS:
@@ -290,90 +319,104 @@ def import_posts(session: Session, *, rows: list[dict[str, Any]], source: str, n
 # --- reviews ------------------------------------------------------------------------------
 
 
-def get_review(session: Session, review_id: str, departments: set[str] | None) -> Review:
+def _review(session: Session, review_id: str, departments: set[str] | None) -> Review:
     review = session.get(Review, review_id) if len(review_id) <= 36 else None
     if review is None or (departments is not None and review.department not in departments):
         raise NotFound("No such review.")
     return review
 
 
-def list_reviews(session: Session, *, departments: set[str] | None, status: list[str] | None = None,
-                 due_before: date | None = None, due_from: date | None = None, limit: int,
-                 offset: int) -> tuple[list[Review], int]:
+def read_review(db: Database, *, review_id: str, principal: Principal) -> Review:
+    with db.read() as s:
+        return detached(s, _review(s, review_id, visible_departments(principal)))
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    status: tuple[str, ...] = ()
+    due_before: date | None = None
+    due_from: date | None = None
+
+
+def list_reviews(db: Database, *, principal: Principal, where: ReviewFilter, limit: int,
+                 offset: int) -> Listing[Review]:
+    """Reviews by due date, filtered and paged in SQL (ix_reviews_due_on_id): two statements."""
     q = select(Review)
+    departments = visible_departments(principal)
     if departments is not None:
         q = q.where(col(Review.department).in_(sorted(departments)))
-    if status:
-        q = q.where(col(Review.status).in_(status))
-    if due_before is not None:
-        q = q.where(col(Review.due_on) < due_before)
-    if due_from is not None:
-        q = q.where(col(Review.due_on) >= due_from)
-    rows = list(session.exec(q.order_by(col(Review.due_on), col(Review.id))))
-    return rows[offset:offset + limit], len(rows)
+    if where.status:
+        q = q.where(col(Review.status).in_(where.status))
+    if where.due_before is not None:
+        q = q.where(col(Review.due_on) < where.due_before)
+    if where.due_from is not None:
+        q = q.where(col(Review.due_on) >= where.due_from)
+    with db.read() as s:
+        return detached(s, page(s, q, order_by=(col(Review.due_on), col(Review.id)), limit=limit, offset=offset))
 
 
-def start_review(session: Session, *, review: Review, reviewer: str, sample_size: int, now: datetime,
+def start_review(db: Database, *, review_id: str, reviewer: str, sample_size: int, now: datetime,
                  actor: str) -> Review:
-    if review.status != "scheduled":
-        raise Conflict(f"The review is {review.status}.", current_state=review.status)
-    posts = list(session.exec(
-        select(MonitoredPost.id).where(MonitoredPost.account_id == review.account_id,
-                                       col(MonitoredPost.posted_at) < datetime.combine(
-                                           review.period_end, datetime.min.time(), tzinfo=UTC))
-    ))
-    if not posts:
-        raise Conflict("No posts of this account have been imported for the period: import them first.",
-                       current_state=review.status)
-    rng = secrets.SystemRandom()
-    review.sample = sorted(rng.sample(posts, min(sample_size, len(posts))))
-    review.status = "in_progress"
-    review.reviewer = reviewer
-    review.updated_at = now
-    session.add(review)
-    session.flush()
-    audit.append(session, actor=actor, action="monitoring.review_started", case_id=None,
-                 detail={"review_id": review.id, "reviewer": reviewer, "sample": len(review.sample)}, now=now)
-    return review
+    with db.write() as s:
+        review = _review(s, review_id, None)
+        if review.status != "scheduled":
+            raise Conflict(f"The review is {review.status}.", current_state=review.status)
+        posts = list(s.exec(
+            select(MonitoredPost.id).where(MonitoredPost.account_id == review.account_id,
+                                           col(MonitoredPost.posted_at) < datetime.combine(
+                                               review.period_end, datetime.min.time(), tzinfo=UTC))
+        ))
+        if not posts:
+            raise Conflict("No posts of this account have been imported for the period: import them first.",
+                           current_state=review.status)
+        rng = secrets.SystemRandom()
+        review.sample = sorted(rng.sample(posts, min(sample_size, len(posts))))
+        review.status = "in_progress"
+        review.reviewer = reviewer
+        review.updated_at = now
+        s.add(review)
+        s.flush()
+        audit.append(s, actor=actor, action="monitoring.review_started", case_id=None,
+                     detail={"review_id": review.id, "reviewer": reviewer, "sample": len(review.sample)}, now=now)
+        return review
 
 
-def record_finding(session: Session, *, review: Review, post_id: str, item_key: str, result: str,
+def record_finding(db: Database, *, review_id: str, post_id: str, item_key: str, result: str,
                    note: str | None, actor: str, now: datetime, sla: cases.Sla) -> ReviewFinding:
-    if review.status != "in_progress":
-        raise Conflict(f"The review is {review.status}.", current_state=review.status)
-    if post_id not in review.sample:
-        raise ValidationFailed("That post is not in this review's sample.",
-                               errors=[field_error(["body", "post_id"], "not in the sample")])
-    item = checklist.BY_KEY.get(item_key)
-    if item is None or item_key not in {i["key"] for i in review.checklist}:
-        raise ValidationFailed("Unknown checklist item.", errors=[field_error(["body", "item_key"], "unknown")])
-    exists = session.exec(select(ReviewFinding.id).where(ReviewFinding.review_id == review.id,
-                                                         ReviewFinding.post_id == post_id,
-                                                         ReviewFinding.item_key == item_key)).first()
-    if exists is not None:
-        raise Conflict("This item already has a finding for this post.")
-    post = session.get(MonitoredPost, post_id)
-    assert post is not None
-    finding = ReviewFinding(review_id=review.id, post_id=post_id, item_key=item_key, element=item.element,
-                            result=result, note=note, created_at=now)
-    if result == "fail":
-        finding.case_id = _case_for_failure(session, review=review, post=post, item=item, note=note, actor=actor,
-                                            now=now, sla=sla).id
-    session.add(finding)
-    session.flush()
-    audit.append(session, actor=actor, action="monitoring.finding", case_id=finding.case_id,
-                 detail={"review_id": review.id, "post_id": post_id, "item": item_key, "result": result}, now=now)
-    return finding
+    """One checklist item of one sampled post; a failure opens (or attaches to) a case."""
+    with db.write() as s:
+        review = _review(s, review_id, None)
+        if review.status != "in_progress":
+            raise Conflict(f"The review is {review.status}.", current_state=review.status)
+        if post_id not in review.sample:
+            raise ValidationFailed("That post is not in this review's sample.",
+                                   errors=[field_error(["body", "post_id"], "not in the sample")])
+        item = checklist.BY_KEY.get(item_key)
+        if item is None or item_key not in {i["key"] for i in review.checklist}:
+            raise ValidationFailed("Unknown checklist item.", errors=[field_error(["body", "item_key"], "unknown")])
+        exists_ = s.exec(select(ReviewFinding.id).where(ReviewFinding.review_id == review.id,
+                                                        ReviewFinding.post_id == post_id,
+                                                        ReviewFinding.item_key == item_key)).first()
+        if exists_ is not None:
+            raise Conflict("This item already has a finding for this post.")
+        post = s.get(MonitoredPost, post_id)
+        assert post is not None
+        finding = ReviewFinding(review_id=review.id, post_id=post_id, item_key=item_key, element=item.element,
+                                result=result, note=note, created_at=now)
+        if result == "fail":
+            finding.case_id = _case_for_failure(s, review=review, post=post, item=item, note=note, actor=actor,
+                                                now=now, sla=sla).id
+        s.add(finding)
+        s.flush()
+        audit.append(s, actor=actor, action="monitoring.finding", case_id=finding.case_id,
+                     detail={"review_id": review.id, "post_id": post_id, "item": item_key, "result": result},
+                     now=now)
+        return finding
 
 
 def _case_for_failure(session: Session, *, review: Review, post: MonitoredPost, item: checklist.Item,
                       note: str | None, actor: str, now: datetime, sla: cases.Sla) -> Case:
-    cases._lock_incident(session, post.url_key)
-    case = session.exec(select(Case).where(Case.incident_key == post.url_key,
-                                           col(Case.state).in_([s.value for s in OPEN]))
-                        .order_by(col(Case.created_at))).first()
-    if case is not None and not audit.is_sealed(session, case):
-        case = None  # never build on a record edited outside the application
+    case = cases.open_case_for_incident(session, post.url_key)
     evidence = {"kind": "monitored_post", "post_id": post.id, "url": post.url, "review_id": review.id}
     if case is not None:
         case.categories = sorted(set(case.categories) | {item.category.value})
@@ -389,7 +432,7 @@ def _case_for_failure(session: Session, *, review: Review, post: MonitoredPost, 
         return case
     account = session.get(MonitoredAccount, review.account_id)
     summary = f"Monitoring review: failed '{item.text}'." + (f" {note}" if note else "")
-    return cases.create_case(
+    return cases.new_case(
         session, actor=actor, now=now, sla=sla, department=review.department, summary=summary[:5000],
         categories=[item.category.value], account_id=review.account_id,
         platform=account.platform if account else None, links=[post.url], seen_on=as_utc(post.posted_at).date(),
@@ -397,72 +440,79 @@ def _case_for_failure(session: Session, *, review: Review, post: MonitoredPost, 
     )
 
 
-def complete_review(session: Session, *, review: Review, now: datetime, actor: str, cadence: Cadence) -> Review:
-    if review.status != "in_progress":
-        raise Conflict(f"The review is {review.status}.", current_state=review.status)
-    done = {(f.post_id, f.item_key) for f in session.exec(select(ReviewFinding)
-                                                          .where(ReviewFinding.review_id == review.id))}
-    missing = [(p, i["key"]) for p in review.sample for i in review.checklist if (p, i["key"]) not in done]
-    if missing:
-        raise Conflict(f"{len(missing)} checklist item(s) still need a finding.", missing=len(missing))
-    review.status = "completed"
-    review.completed_at = now
-    review.updated_at = now
-    session.add(review)
-    account = session.get(MonitoredAccount, review.account_id)
-    if account is not None and account.status == "active":
-        _schedule(session, account, start=review.period_end, cadence=cadence, now=now, items=review.checklist)
-    session.flush()
-    audit.append(session, actor=actor, action="monitoring.review_completed", case_id=None,
-                 detail={"review_id": review.id}, now=now)
-    return review
+def complete_review(db: Database, *, review_id: str, now: datetime, actor: str, cadence: Cadence) -> Review:
+    with db.write() as s:
+        review = _review(s, review_id, None)
+        if review.status != "in_progress":
+            raise Conflict(f"The review is {review.status}.", current_state=review.status)
+        done = {(f.post_id, f.item_key) for f in s.exec(select(ReviewFinding)
+                                                        .where(ReviewFinding.review_id == review.id))}
+        missing = [(p, i["key"]) for p in review.sample for i in review.checklist if (p, i["key"]) not in done]
+        if missing:
+            raise Conflict(f"{len(missing)} checklist item(s) still need a finding.", missing=len(missing))
+        review.status = "completed"
+        review.completed_at = now
+        review.updated_at = now
+        s.add(review)
+        account = s.get(MonitoredAccount, review.account_id)
+        if account is not None and account.status == "active":
+            _schedule(s, account, start=review.period_end, cadence=cadence, now=now, items=review.checklist)
+        s.flush()
+        audit.append(s, actor=actor, action="monitoring.review_completed", case_id=None,
+                     detail={"review_id": review.id}, now=now)
+        return review
 
 
-def findings(session: Session, *, review: Review) -> list[ReviewFinding]:
-    return list(session.exec(select(ReviewFinding).where(ReviewFinding.review_id == review.id)
-                             .order_by(col(ReviewFinding.created_at), col(ReviewFinding.id))))
+def list_findings(db: Database, *, review_id: str, principal: Principal) -> list[ReviewFinding]:
+    with db.read() as s:
+        review = _review(s, review_id, visible_departments(principal))
+        return detached(s, list(s.exec(select(ReviewFinding).where(ReviewFinding.review_id == review.id)
+                                       .order_by(col(ReviewFinding.created_at), col(ReviewFinding.id)))))
 
 
 # --- reporting ----------------------------------------------------------------------------
 
 
-def _missed(review: Review, today: date) -> bool:
-    if review.status == "cancelled":
-        return False
-    if review.status == "completed" and review.completed_at is not None:
-        return as_utc(review.completed_at).date() > review.due_on
-    return review.due_on < today
-
-
-def coverage(session: Session, *, today: date, departments: set[str] | None = None) -> list[CoverageCell]:
+def coverage_in(session: Session, *, today: date, departments: set[str] | None = None) -> list[CoverageCell]:
     """Per department: active accounts, and those with no review missed or late among the reviews
-    due in the last 12 months (an account with nothing due yet counts as on schedule)."""
+    due in the last 12 months (an account with nothing due yet counts as on schedule). One
+    aggregate statement: a review is missed when it is not cancelled and was completed after its
+    due date, or is not completed and its due date has passed."""
     window_start = today - timedelta(days=365)
-    accounts = list(session.exec(select(MonitoredAccount).where(MonitoredAccount.status == "active")))
+    dialect = session.get_bind().dialect.name
+    completed_day = (func.date(col(Review.completed_at)) if dialect == "sqlite"
+                     else cast(col(Review.completed_at), Date))
+    completed = and_(col(Review.status) == "completed", col(Review.completed_at).is_not(None))
+    missed = exists().where(
+        col(Review.account_id) == col(MonitoredAccount.account_id),
+        col(Review.due_on) >= window_start, col(Review.due_on) <= today, col(Review.status) != "cancelled",
+        or_(and_(completed, completed_day > col(Review.due_on)), and_(not_(completed), col(Review.due_on) < today)),
+    )
+    q = (sa_select(col(MonitoredAccount.department), func.count(), func.sum(case((~missed, 1), else_=0)))
+         .where(col(MonitoredAccount.status) == "active")
+         .group_by(col(MonitoredAccount.department)).order_by(col(MonitoredAccount.department)))
     if departments is not None:
-        accounts = [a for a in accounts if a.department in departments]
-    ids = [a.account_id for a in accounts]
-    reviews: dict[str, list[Review]] = defaultdict(list)
-    if ids:
-        for r in session.exec(select(Review).where(col(Review.account_id).in_(ids),
-                                                   col(Review.due_on) >= window_start,
-                                                   col(Review.due_on) <= today)):
-            reviews[r.account_id].append(r)
-    total: Counter[str] = Counter()
-    ok: Counter[str] = Counter()
-    for a in accounts:
-        total[a.department] += 1
-        if not any(_missed(r, today) for r in reviews[a.account_id]):
-            ok[a.department] += 1
-    return [CoverageCell(department=d, accounts=n, reviewed_on_schedule=ok[d], share=round(ok[d] / n, 4))
-            for d, n in sorted(total.items())]
+        q = q.where(col(MonitoredAccount.department).in_(sorted(departments)))
+    return [CoverageCell(department=d, accounts=int(n), reviewed_on_schedule=int(ok or 0),
+                         share=round(int(ok or 0) / int(n), 4))
+            for d, n, ok in session.execute(q).all()]
 
 
-def findings_by_element(session: Session, *, departments: set[str] | None = None) -> dict[str, dict[str, int]]:
-    q = select(ReviewFinding.element, ReviewFinding.result, Review.department).join(
-        Review, col(Review.id) == col(ReviewFinding.review_id))
-    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for element, result, department in session.exec(q):
-        if departments is None or department in departments:
-            out[element][result] += 1
-    return {k: dict(v) for k, v in out.items()}
+def coverage(db: Database, *, today: date, principal: Principal) -> list[CoverageCell]:
+    with db.read() as s:
+        return coverage_in(s, today=today, departments=visible_departments(principal))
+
+
+def findings_by_element(db: Database, *, principal: Principal) -> dict[str, dict[str, int]]:
+    """Review findings counted by policy element and result, in SQL."""
+    departments = visible_departments(principal)
+    q = (sa_select(col(ReviewFinding.element), col(ReviewFinding.result), func.count())
+         .join(Review, col(Review.id) == col(ReviewFinding.review_id))
+         .group_by(col(ReviewFinding.element), col(ReviewFinding.result)))
+    if departments is not None:
+        q = q.where(col(Review.department).in_(sorted(departments)))
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    with db.read() as s:
+        for element, result, n in s.execute(q).all():
+            out[element][result] = int(n)
+    return dict(out)

@@ -6,16 +6,15 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep
-from services.case_api.domain import access, audit, cases, ladder, metrics
+from services.case_api.domain import access, audit, ladder, metrics
 from services.case_api.schemas import AuditEntryOut, AuditVerifyOut, StaffMetrics
-from shared.api import SessionDep
 from shared.auth import Principal
 from shared.schemas.page import MAX_PAGE_SIZE
-from shared.web import ClockDep, problem_responses, require_roles
+from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 
 router = APIRouter(tags=["oversight"])
 Auditor = Annotated[Principal, Depends(require_roles(*access.AUDIT))]
@@ -25,8 +24,8 @@ Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
 @router.get("/v1/audit/verify", response_model=AuditVerifyOut, operation_id="audit_verify",
             summary="Recompute the audit hash chain and report the first broken link",
             responses=problem_responses(401, 403))
-def audit_verify(request: Request, principal: Auditor) -> AuditVerifyOut:
-    result = audit.verify(request.app.state.engine)
+def audit_verify(db: DatabaseDep, principal: Auditor) -> AuditVerifyOut:
+    result = audit.verify(db)
     chain = result.chain
     return AuditVerifyOut(ok=result.ok, entries_checked=chain.entries_checked, first_broken_seq=chain.first_broken_seq,
                           problem=chain.problem, head_seq=chain.head_seq, head_hash=chain.head_hash,
@@ -35,18 +34,17 @@ def audit_verify(request: Request, principal: Auditor) -> AuditVerifyOut:
 
 @router.get("/v1/audit/cases/{case_id}", response_model=list[AuditEntryOut], operation_id="audit_case_entries",
             summary="The audit entries of one case", responses=problem_responses(401, 403, 404))
-def audit_case(case_id: Annotated[str, Path(max_length=36)], session: SessionDep, principal: Auditor,
+def audit_case(case_id: Annotated[str, Path(max_length=36)], db: DatabaseDep, principal: Auditor,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[AuditEntryOut]:
-    cases.get_case(session, case_id, principal)
     return [AuditEntryOut.model_validate(e, from_attributes=True)
-            for e in audit.entries_for_case(session, case_id, limit=limit, offset=offset)]
+            for e in audit.case_entries(db, case_id=case_id, principal=principal, limit=limit, offset=offset)]
 
 
 @router.get("/v1/ladder", operation_id="ladder_matrix",
             summary="The escalation ladder in force: severity criteria and the matrix (§1.A.6)",
             responses=problem_responses(401, 403))
-def ladder_matrix(matrix: MatrixDep, principal: Staff) -> dict[str, Any]:
+async def ladder_matrix(matrix: MatrixDep, principal: Staff) -> dict[str, Any]:
     return {**matrix.as_dict(), "available_versions": ladder.available_versions(),
             "actions": [a.value for a in ladder.DisciplinaryAction],
             "restorative_kinds": [k.value for k in ladder.RestorativeKind]}
@@ -55,15 +53,15 @@ def ladder_matrix(matrix: MatrixDep, principal: Staff) -> dict[str, Any]:
 @router.get("/v1/metrics", response_model=StaffMetrics, operation_id="staff_metrics",
             summary="Full case figures (department-scoped roles: their department)",
             responses=problem_responses(401, 403))
-def staff_metrics(session: SessionDep, clock: ClockDep, principal: Staff) -> StaffMetrics:
-    figures = metrics.compute(session, now=clock.now(), departments=access.visible_departments(principal))
+def staff_metrics(db: DatabaseDep, clock: ClockDep, principal: Staff) -> StaffMetrics:
+    figures = metrics.staff_figures(db, principal=principal, now=clock.now())
     return StaffMetrics.model_validate(figures, from_attributes=True)
 
 
 @router.get("/v1/metrics.csv", operation_id="staff_metrics_csv", summary="The same figures as CSV",
             responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403)})
-def staff_metrics_csv(session: SessionDep, clock: ClockDep, principal: Staff) -> Response:
-    figures = metrics.compute(session, now=clock.now(), departments=access.visible_departments(principal))
+def staff_metrics_csv(db: DatabaseDep, clock: ClockDep, principal: Staff) -> Response:
+    figures = metrics.staff_figures(db, principal=principal, now=clock.now())
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["dimension", "key", "value"])

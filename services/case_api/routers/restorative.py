@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from services.case_api.deps import wake_relay
-from services.case_api.domain import access, cases, restorative
+from services.case_api.domain import access, restorative
 from services.case_api.schemas import RestorativeCreate, RestorativeOut, RestorativeUpdate
-from shared.api import SessionDep
 from shared.auth import Principal
-from shared.web import ClockDep, problem_responses, require_roles
+from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 
 router = APIRouter(tags=["restorative actions"], dependencies=[Depends(wake_relay)])
 Id36 = Annotated[str, Path(max_length=36)]
@@ -24,32 +23,27 @@ Updater = Annotated[Principal, Depends(require_roles(*access.RESTORATIVE_UPDATE)
              operation_id="create_restorative_action",
              summary="Plan a restorative action; a privilege revocation is sent to policy_api's registry",
              responses=problem_responses(401, 403, 404, 409))
-def create_action(case_id: Id36, body: RestorativeCreate, session: SessionDep, clock: ClockDep,
+def create_action(case_id: Id36, body: RestorativeCreate, db: DatabaseDep, clock: ClockDep,
                   principal: Manager) -> RestorativeOut:
-    case = cases.get_case(session, case_id, principal, for_update=True)
-    access.ensure_acts_in_department(principal, case.department, access.RESTORATIVE_MANAGE)
-    action = restorative.create(session, case=case, kind=body.kind, owner=body.owner, due_on=body.due_on,
-                                description=body.description, account_id=body.account_id, actor=principal.subject,
-                                now=clock.now())
+    action = restorative.plan_action(db, case_id=case_id, principal=principal, kind=body.kind, owner=body.owner,
+                                     due_on=body.due_on, description=body.description, account_id=body.account_id,
+                                     now=clock.now())
     return RestorativeOut.model_validate(action, from_attributes=True)
 
 
 @router.get("/v1/cases/{case_id}/restorative-actions", response_model=list[RestorativeOut],
             operation_id="list_restorative_actions", responses=problem_responses(401, 403, 404))
-def list_actions(case_id: Id36, session: SessionDep, principal: Staff) -> list[RestorativeOut]:
-    case = cases.get_case(session, case_id, principal)
-    return [RestorativeOut.model_validate(a, from_attributes=True) for a in restorative.for_case(session, case=case)]
+def list_actions(case_id: Id36, db: DatabaseDep, principal: Staff) -> list[RestorativeOut]:
+    return [RestorativeOut.model_validate(a, from_attributes=True)
+            for a in restorative.list_actions(db, case_id=case_id, principal=principal)]
 
 
 @router.post("/v1/restorative-actions/{action_id}/status", response_model=RestorativeOut,
              operation_id="update_restorative_action",
              summary="Start, complete (with evidence) or cancel a restorative action",
              responses=problem_responses(401, 403, 404, 409))
-def update_action(action_id: Id36, body: RestorativeUpdate, session: SessionDep, clock: ClockDep,
+def update_action(action_id: Id36, body: RestorativeUpdate, db: DatabaseDep, clock: ClockDep,
                   principal: Updater) -> RestorativeOut:
-    action = restorative.get(session, action_id)
-    case = cases.get_case(session, action.case_id, principal, for_update=True)
-    access.ensure_acts_in_department(principal, case.department, access.RESTORATIVE_UPDATE)
-    restorative.update(session, action=action, status=body.status, evidence=body.evidence, actor=principal.subject,
-                       now=clock.now())
+    action = restorative.update_action(db, action_id=action_id, principal=principal, status=body.status,
+                                       evidence=body.evidence, now=clock.now())
     return RestorativeOut.model_validate(action, from_attributes=True)
