@@ -76,7 +76,8 @@ def case_table() -> Table:
     tables = models.Base.metadata.tables
     for name in ("cases", "case"):
         if name in tables:
-            return tables[name]
+            table: Table = tables[name]
+            return table
     raise LookupError(f"no cases table in case_api models (tables: {', '.join(sorted(tables)) or 'none'})")
 
 
