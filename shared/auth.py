@@ -10,6 +10,7 @@ and ``sub`` are required; ``nbf`` is checked when present; tokens over
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import httpx
 import structlog
@@ -72,6 +74,33 @@ class Principal:
         return self
 
 
+# --- the IdP's discovery document ---------------------------------------------------------
+
+
+class Discovery:
+    """``jwks_uri`` and ``token_endpoint`` from the IdP's OIDC discovery document, fetched once
+    (and again after a failure) when the settings name a discovery URL instead of the endpoints."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._doc: dict[str, Any] | None = None
+
+    def endpoint(self, name: str, explicit: str | None) -> str | None:
+        if explicit or not self._settings.discovery_url:
+            return explicit
+        with self._lock:
+            if self._doc is None:
+                resp = httpx.get(self._settings.discovery_url, timeout=5.0)
+                resp.raise_for_status()
+                doc = resp.json()
+                if not isinstance(doc, dict):
+                    raise ValueError("the discovery document is not a JSON object")
+                self._doc = doc
+            value = self._doc.get(name)
+        return str(value) if value else None
+
+
 # --- keys ---------------------------------------------------------------------------
 
 
@@ -119,9 +148,10 @@ class KeySet:
     - with no key at all, ``KeysUnavailable`` (503 with Retry-After).
     """
 
-    def __init__(self, settings: AuthSettings, mode: Mode) -> None:
+    def __init__(self, settings: AuthSettings, mode: Mode, discovery: Discovery | None = None) -> None:
         self._settings = settings
         self._mode = mode
+        self._discovery = discovery or Discovery(settings)
         self._lock = threading.Lock()  # single flight for fetches
         self._cached: list[dict[str, Any]] | None = None
         self._fetched_at = 0.0
@@ -199,8 +229,9 @@ class KeySet:
         if s.jwks_file:
             data: dict[str, Any] = json.loads(Path(s.jwks_file).read_text())
             return data
-        if s.jwks_url:
-            resp = httpx.get(s.jwks_url, timeout=5.0)
+        jwks_url = self._discovery.endpoint("jwks_uri", s.jwks_url)
+        if jwks_url:
+            resp = httpx.get(jwks_url, timeout=5.0)
             resp.raise_for_status()
             fetched: dict[str, Any] = resp.json()
             return fetched
@@ -356,8 +387,10 @@ class ServiceTokenProvider:
     Dev mode signs them locally; production uses OAuth2 client credentials at the IdP.
     """
 
-    def __init__(self, settings: AuthSettings, mode: Mode, service: str, roles: list[str]) -> None:
+    def __init__(self, settings: AuthSettings, mode: Mode, service: str, roles: list[str],
+                 discovery: Discovery | None = None) -> None:
         self._settings = settings
+        self._discovery = discovery or Discovery(settings)
         self._mode = mode
         self._service = service
         self._roles = roles
@@ -387,14 +420,25 @@ class ServiceTokenProvider:
                 s, self._mode, subject=f"service:{self._service}", roles=self._roles, ttl_seconds=ttl
             )
             return token, ttl
-        if not (s.token_url and s.client_id and s.client_secret):
-            raise RuntimeError("production service calls need auth.token_url, client_id and client_secret")
-        resp = httpx.post(
-            s.token_url,
-            data={"grant_type": "client_credentials", "scope": " ".join(self._roles)},
-            auth=(s.client_id, s.client_secret),
-            timeout=5.0,
-        )
+        token_url = self._discovery.endpoint("token_endpoint", s.token_url)
+        if not (token_url and s.client_id and s.client_secret):
+            raise RuntimeError("production service calls need auth.token_url (or discovery_url), client_id and "
+                               "client_secret")
+        form = {"grant_type": "client_credentials", "scope": s.token_scope or " ".join(self._roles)}
+        if s.token_audience:
+            form["audience"] = s.token_audience
+        if s.token_resource:
+            form["resource"] = s.token_resource
+        secret = s.client_secret.get_secret_value()
+        headers = {"Accept": "application/json"}
+        if s.client_auth_method == "client_secret_post":
+            form.update(client_id=s.client_id, client_secret=secret)
+        else:
+            # RFC 6749 section 2.3.1: id and secret are form-urlencoded before they are joined
+            # and base64-encoded (httpx's auth=(id, secret) skips that step).
+            pair = f"{quote_plus(s.client_id)}:{quote_plus(secret)}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        resp = httpx.post(token_url, data=form, headers=headers, timeout=5.0)
         resp.raise_for_status()
         body = resp.json()
         return str(body["access_token"]), int(body.get("expires_in", 300))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,10 +16,16 @@ JwtAlgorithm = Literal["RS256", "ES256"]
 PINNED_ALGORITHMS: tuple[JwtAlgorithm, ...] = ("RS256", "ES256")
 
 
+ClientAuthMethod = Literal["client_secret_basic", "client_secret_post"]
+
+
 class AuthSettings(BaseModel):
     issuer: str = "civicsocial-dev"
     audience: str = "civicsocial"
     algorithms: list[JwtAlgorithm] = Field(default_factory=lambda: list(PINNED_ALGORITHMS))
+    discovery_url: str | None = Field(
+        default=None, description="OIDC discovery document (…/.well-known/openid-configuration): gives jwks_uri "
+        "and token_endpoint when jwks_url / token_url are not set.")
     jwks_url: str | None = Field(default=None, description="The City IdP's JWKS endpoint (production).")
     jwks_file: Path | None = Field(default=None, description="A JWKS file, instead of a URL.")
     jwks_cache_seconds: int = Field(default=600, ge=10, le=86400,
@@ -40,14 +46,27 @@ class AuthSettings(BaseModel):
     max_token_bytes: int = Field(default=8192, ge=512, le=65536)
     # dev mode only: a local RSA key signs staff and service tokens.
     dev_key_file: Path = Path("data/dev-signing-key.pem")
-    # production service-to-service tokens: OAuth2 client credentials against the IdP.
+    # production service-to-service tokens: OAuth2 client credentials against the IdP (docs/identity.md).
     token_url: str | None = None
     client_id: str | None = None
-    client_secret: str | None = None
+    client_secret: SecretStr | None = None
+    client_auth_method: ClientAuthMethod = "client_secret_basic"
+    token_scope: str | None = Field(
+        default=None, description="scope to ask for; default: the service's role names (space separated)")
+    token_audience: str | None = Field(default=None, description="audience parameter (Auth0, some Keycloak setups)")
+    token_resource: str | None = Field(
+        default=None, description="resource parameter (RFC 8707; Entra ID v1, oidc-provider)")
+
+    @property
+    def can_get_service_tokens(self) -> bool:
+        return bool((self.token_url or self.discovery_url) and self.client_id and self.client_secret)
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+    # A service whose relay or clients call peers with a service token sets this: production then
+    # refuses to start without client credentials, instead of reporting ready and never delivering.
+    calls_peers_with_tokens: ClassVar[bool] = False
 
     service_name: str = "service"
     mode: Mode = "dev"
@@ -104,8 +123,12 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> ServiceSettings:
-        if self.mode == "production" and not (self.auth.jwks_url or self.auth.jwks_file):
-            raise ValueError("production mode needs auth.jwks_url or auth.jwks_file (the City IdP's keys)")
+        if self.mode == "production" and not (self.auth.jwks_url or self.auth.jwks_file or self.auth.discovery_url):
+            raise ValueError("production mode needs auth.discovery_url, auth.jwks_url or auth.jwks_file "
+                             "(the City IdP's keys)")
+        if self.mode == "production" and self.calls_peers_with_tokens and not self.auth.can_get_service_tokens:
+            raise ValueError(f"production mode: {self.service_name} calls its peers with a service token and needs "
+                             "auth.token_url (or auth.discovery_url), auth.client_id and auth.client_secret")
         return self
 
     @property
