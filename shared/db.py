@@ -1,12 +1,12 @@
 """Engines and sessions.
 
 SQLite (the default, one file per service): WAL, ``busy_timeout``, foreign keys on,
-``synchronous`` from settings, and ``BEGIN IMMEDIATE`` for write transactions so
-concurrent writers queue on the busy timeout instead of failing with SQLITE_BUSY
-when a deferred transaction tries to upgrade. PostgreSQL: psycopg 3.
+``synchronous`` from settings; one writer connection with ``BEGIN IMMEDIATE`` (writers queue in
+the pool instead of failing with SQLITE_BUSY when a deferred transaction tries to upgrade) and
+a pool of readers. PostgreSQL: psycopg 3.
 
-Sessions never commit on their own: the request's unit of work (``shared.app``)
-commits once, or rolls back; repositories only ``flush``.
+Services use ``Database``: its ``write()`` commits once or rolls back, ``read()`` never
+commits; use-cases open them, repositories only ``flush``.
 """
 
 from __future__ import annotations
@@ -147,29 +147,6 @@ def _unit(engine: Engine, *, commit: bool) -> Iterator[Session]:
         yield session
         if commit:
             session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def writer(engine: Engine) -> Engine:
-    """The same engine, but SQLite transactions start with ``BEGIN IMMEDIATE``."""
-    return engine.execution_options(sqlite_begin="IMMEDIATE")
-
-
-@contextmanager
-def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any exception.
-
-    For background work (outbox relay, CLI, demo loaders); requests use the
-    dependency in ``shared.app`` which follows the same rule.
-    """
-    session = Session(writer(engine) if write else engine, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -88,7 +88,6 @@ def create_service_app(
     app.state.db = Database(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous, pool_size=settings.db_pool_size
     )
-    app.state.engine = app.state.db.writer  # TRANSITIONAL (issue 13): removed with shared/api.py
     app.state.verifier = TokenVerifier(settings.auth, settings.mode)
     app.state.clock = clock or SystemClock()
     app.state.migrations_dir = migrations_dir
