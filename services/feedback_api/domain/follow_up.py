@@ -19,7 +19,6 @@ from services.feedback_api.domain.models import Contact, Message, OutboxMessage,
 from services.feedback_api.domain.receipts import ReceiptHasher, normalise_receipt
 from services.feedback_api.domain.submissions import VIOLATION
 from services.feedback_api.domain.topics import REPORTER_MESSAGE
-from services.feedback_api.domain.uow import reading
 from shared.db import Database
 from shared.errors import Conflict, NotFound
 from shared.outbox import enqueue
@@ -64,7 +63,7 @@ def _by_digest(session: Session, digest: str) -> Submission:
 def receipt_status(db: Database, hasher: ReceiptHasher, *, receipt: str) -> ReceiptView:
     """A lookup by secret: a read, three statements whatever the number of messages."""
     digest = _digest(hasher, receipt)
-    with reading(db) as s:
+    with db.read() as s:
         sub = _by_digest(s, digest)
         messages = list(s.execute(
             select(Message).where(col(Message.submission_id) == sub.id).order_by(col(Message.seq))

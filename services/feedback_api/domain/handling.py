@@ -13,7 +13,6 @@ from services.feedback_api.domain.follow_up import next_seq
 from services.feedback_api.domain.models import Contact, Evidence, IdempotencyKey, Message, Submission
 from services.feedback_api.domain.submissions import VIOLATION
 from services.feedback_api.domain.text import is_id, text_problem
-from services.feedback_api.domain.uow import reading
 from shared import idempotency
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed, field_error
@@ -80,7 +79,7 @@ def _apply(session: Session, sub: Submission, event: ReportEvent) -> None:
 
 def reporter_contact(db: Database, cipher: ContactCipher, *, report_id: str) -> str:
     """The reporter's email, decrypted (case_api audits the read on its side)."""
-    with reading(db) as s:
+    with db.read() as s:
         sub = _report(s, report_id)
         row = s.get(Contact, sub.id)
         if row is None:
@@ -90,7 +89,7 @@ def reporter_contact(db: Database, cipher: ContactCipher, *, report_id: str) -> 
 
 
 def evidence_file(db: Database, *, evidence_id: str) -> Evidence:
-    with reading(db) as s:
+    with db.read() as s:
         ev = s.get(Evidence, evidence_id) if is_id(evidence_id) else None
         if ev is None:
             raise NotFound("No evidence with this id.")

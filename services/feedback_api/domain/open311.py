@@ -21,7 +21,6 @@ from sqlmodel import col
 from services.feedback_api.domain.models import Submission
 from services.feedback_api.domain.submissions import VIOLATION
 from services.feedback_api.domain.text import is_id
-from services.feedback_api.domain.uow import reading
 from shared.db import Database
 from shared.schemas.intake import PublicStatus, ViolationCategory
 from shared.schemas.registry import Platform
@@ -169,7 +168,7 @@ def as_service_request(sub: Submission) -> dict[str, Any]:
 def request_by_reference(db: Database, *, reference: str) -> Submission | None:
     if not is_id(reference):
         return None
-    with reading(db) as s:
+    with db.read() as s:
         found: Submission | None = s.execute(
             select(Submission).where(col(Submission.reference) == reference, col(Submission.kind) == VIOLATION)
         ).scalar_one_or_none()
@@ -181,7 +180,7 @@ def requests_by_reference(db: Database, *, references: Sequence[str]) -> list[Su
     wanted = [r for r in references if is_id(r)]
     if not wanted:
         return []
-    with reading(db) as s:
+    with db.read() as s:
         found = {sub.reference: sub for sub in s.execute(
             select(Submission).where(col(Submission.reference).in_(wanted), col(Submission.kind) == VIOLATION)
         ).scalars()}
@@ -205,5 +204,5 @@ def search_requests(
         first = Submission.__table__.c.categories[0].as_string()  # type: ignore[attr-defined]
         q = q.where(first.in_([CODES[c].value for c in codes if c in CODES]))
     q = q.order_by(col(Submission.received_on).desc(), col(Submission.reference).desc()).limit(limit)
-    with reading(db) as s:
+    with db.read() as s:
         return list(s.execute(q).scalars())

@@ -11,7 +11,6 @@ from sqlmodel import col
 
 from services.feedback_api.domain.models import OutboxMessage
 from services.feedback_api.domain.text import is_id
-from services.feedback_api.domain.uow import reading
 from shared.db import Database
 from shared.errors import NotFound
 from shared.timeutil import as_utc
@@ -39,7 +38,7 @@ def outbox_overview(db: Database, *, now: datetime) -> OutboxOverview:
     """Backlog and the first dead messages: two statements however many there are."""
     m = OutboxMessage
     pending_only = (col(m.delivered_at).is_(None), col(m.dead).is_(False))
-    with reading(db) as s:
+    with db.read() as s:
         pending, oldest = s.execute(
             select(func.count(), func.min(col(m.created_at))).where(*pending_only)
         ).one()

@@ -5,6 +5,9 @@ The database keeps only ``argon2id(receipt, salt=HMAC(pepper, "receipt"))``. The
 (derived from a server-side secret) because a reporter looks up by receipt alone: the hash must be
 deterministic to be found through a unique index. A stolen database therefore still needs the
 pepper, and then ~2^53 slow hashes per receipt; online guessing is rate limited hard.
+
+New receipts come from ``ReceiptPool``: made and hashed ahead of time while the process is idle,
+held in memory only, each handed out once, so a burst of reports does not queue on argon2id.
 """
 
 from __future__ import annotations
@@ -53,8 +56,7 @@ class ReceiptHasher:
     def hash(self, receipt: str) -> str:
         """The stored form of a receipt, computed on the dedicated hash threads (a request waits)."""
         with _LOAD:
-            raw = _HASHERS.submit(self.compute, receipt).result()
-        return raw
+            return _HASHERS.submit(self.compute, receipt).result()
 
     def compute(self, receipt: str) -> str:
         """The hash, in the calling thread (the pool's filler uses this, at low priority)."""

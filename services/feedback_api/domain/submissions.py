@@ -24,7 +24,6 @@ from services.feedback_api.domain.evidence import CleanFile, sanitise
 from services.feedback_api.domain.models import Contact, Evidence, Incident, OutboxMessage, Submission
 from services.feedback_api.domain.receipts import IssuedReceipt, ReceiptPool
 from services.feedback_api.domain.topics import REPORT_FORWARD
-from services.feedback_api.domain.uow import reading
 from shared.db import Database
 from shared.errors import ValidationFailed, field_error
 from shared.ids import new_reference
@@ -254,5 +253,5 @@ def list_feedback(db: Database, *, policy_id: str | None, limit: int, offset: in
         q = q.where(col(Submission.policy_id) == policy_id)
         count = count.where(col(Submission.policy_id) == policy_id)
     q = q.order_by(col(Submission.received_on).desc(), col(Submission.reference)).limit(limit).offset(offset)
-    with reading(db) as s:
+    with db.read() as s:
         return list(s.execute(q).scalars()), int(s.execute(count).scalar_one())
