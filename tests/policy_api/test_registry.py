@@ -144,3 +144,34 @@ async def test_ack_check_with_no_policy(api, token):
     assert r.json()["acknowledged"] is False and r.json()["version_id"] is None
     r = await api.get("/v1/acknowledgements/check", params={"employee_id": "emp-1", "on": "2025-01-01"})
     assert r.status_code == 401
+
+
+async def test_revoke_from_case_api_is_idempotent_by_key(api, staff, token, clock):
+    """case_api's outbox retries a delivery with the same Idempotency-Key: the first answer comes back
+    (even though the privilege is now already revoked), one event is recorded; another body is 422."""
+    acct = await create_account(api, staff)
+    url = f"/v1/accounts/{acct['id']}/privileges"
+    await api.post(url + "/grant", json={"employee_id": "emp-7", "reason": "PIO"}, headers=staff("records_manager"))
+    svc = {**token("service:case_api", subject="service:case_api"), "Idempotency-Key": "revoke-ra-1"}
+    body = {"employee_id": "emp-7", "reason": "Restorative action", "case_reference": "C-1-AAAA"}
+    first = await api.post(url + "/revoke", json=body, headers=svc)
+    assert first.status_code == 200 and first.json()["changed"] is True
+    assert "idempotent-replayed" not in first.headers
+    clock.advance(timedelta(minutes=5))
+    again = await api.post(url + "/revoke", json=body, headers=svc)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    history = (await api.get(url + "/history", headers=staff("records_manager"))).json()["items"]
+    assert [e["action"] for e in history] == ["granted", "revoked"]
+    other = await api.post(url + "/revoke", json={**body, "reason": "Something else"}, headers=svc)
+    assert other.status_code == 422 and other.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+    # The shared model validates the body: unknown fields are refused.
+    r = await api.post(url + "/revoke", json={**body, "surprise": 1},
+                       headers={**svc, "Idempotency-Key": "revoke-ra-2"})
+    assert r.status_code == 422
+    # A refused request stores no key (the key is written with the effect): the key is still free.
+    r = await api.post("/v1/accounts/nope/privileges/revoke", json=body,
+                       headers={**svc, "Idempotency-Key": "revoke-ra-3"})
+    assert r.status_code == 404
+    r = await api.post(url + "/revoke", json=body, headers={**svc, "Idempotency-Key": "revoke-ra-3"})
+    assert r.status_code == 200 and r.json()["changed"] is False and "idempotent-replayed" not in r.headers
