@@ -123,8 +123,10 @@ def service_env(service: str, database_url: str, key_file: Path, secrets_dir: Pa
         f"{p}AUTO_MIGRATE": "true",
         f"{p}AUTH__DEV_KEY_FILE": str(key_file),
         f"{p}LOG_JSON": "true",
-        f"{p}SECRETS_DIR": str(secrets_dir),
     })
+    # only feedback_api keeps generated secrets; a setting a service does not have stops it at start
+    if "secrets_dir" in SERVICES[service].module("main").SETTINGS_CLASS.model_fields:
+        env[f"{p}SECRETS_DIR"] = str(secrets_dir)
     for name, url in urls.items():
         env[f"{p}{name.upper()}_URL"] = url
     env.update(extra or {})
