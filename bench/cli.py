@@ -76,6 +76,7 @@ class Run:
     baselines: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     profiles: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    load_start: str = ""
 
     @property
     def hello(self) -> float:
@@ -543,8 +544,8 @@ def overload_row(add: Callable[..., Row], name: str, r1: LoadResult, r2: LoadRes
 
 
 def profile_ok(run: Run, scenario: str, db: str) -> bool:
-    """Profile each hot path once per run, on the first database measured."""
-    return run.cfg.profile and not any(k.startswith(scenario) for k in run.profiles)
+    """Profile each hot path once per database."""
+    return run.cfg.profile and not any(k.startswith(scenario) and k.endswith(f"({db})") for k in run.profiles)
 
 
 def profile(server: Server, url: str, script: str, cfg: Config) -> list[tuple[str, float]]:
@@ -622,6 +623,10 @@ def format_row(row: Row) -> str:
             f"{met_note} |")
 
 
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -651,7 +656,10 @@ def write_results(run: Run, command: str, started: datetime) -> None:
         f"- Date: {started:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}",
         f"- Command: `{command}`",
-        f"- Settings: uvicorn (uvloop, httptools, one process, no access log from uvicorn; services log "
+        f"- Load average (1/5/15 min) at the start: {run.load_start}; at the end: {_load()} (other work on "
+        "the machine shares both cores; ratios are to the hello of this run)",
+        f"- Settings: uvicorn (uvloop, httptools, one process, `--limit-concurrency 200 --backlog 2048` as "
+        f"deployed, no access log from uvicorn; services log "
         f"at {os.environ.get('BENCH_LOG_LEVEL', 'INFO')} as in production) pinned to CPU 0; wrk (1 thread) pinned "
         f"to CPU 1; {run.cfg.duration:.0f} s per measurement after a {run.cfg.warmup:.0f} s warm-up. PostgreSQL "
         "itself is not pinned.",
@@ -711,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     started = datetime.now(UTC)
-    run = Run(cfg)
+    run = Run(cfg, load_start=_load())
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(HEADER)
     print(SEP)
@@ -746,6 +754,7 @@ def main(argv: list[str] | None = None) -> int:
         for db in dbs:
             (work / db).mkdir()
             stack = Stack(db, work / db)
+            run.notes.append(f"{db}: load average {_load()} when its services started")
             try:
                 stack.start()
                 urls = {n: s.url for n, s in stack.servers.items()}
