@@ -53,13 +53,21 @@ def _service_names(service: str) -> list[str]:
 def migrate(
     service: Annotated[str, typer.Option(help="all, or one service name")] = "all",
 ) -> None:
-    """Apply each service's migrations to the database its settings name (env vars)."""
+    """Apply each service's migrations to the database its settings name (env vars). Reads only
+    the database settings (<PREFIX>DATABASE_URL or <PREFIX>DB_HOST, DB_NAME... and the owner role's
+    DB_OWNER_USER / DB_OWNER_PASSWORD): no other secret is needed to migrate."""
+    from pydantic import create_model
+
     from shared.migrations import upgrade
+    from shared.settings import DatabaseSettings
 
     for name in _service_names(service):
         spec = SERVICES[name]
-        settings = spec.settings()
-        upgrade(spec.migrations_dir, settings.database_url)
+        default_url = spec.module("main").SETTINGS_CLASS.model_fields["database_url"].default
+        only_database = create_model(f"{name}_migration_settings", __base__=DatabaseSettings,
+                                     database_url=(str, default_url))
+        settings = only_database(_env_prefix=spec.env_prefix)
+        upgrade(spec.migrations_dir, settings.migration_url)
         typer.echo(f"{name}: migrated")
 
 

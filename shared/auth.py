@@ -63,7 +63,9 @@ class Principal:
 
     @property
     def is_service(self) -> bool:
-        return self.subject.startswith("service:")
+        """A service identity: it holds a ``service:*`` role (a real IdP's client-credentials ``sub``
+        is the client's id, whatever it is; dev tokens also use ``service:<name>`` as subject)."""
+        return any(r.startswith("service:") for r in self.roles)
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
 
 Mode = Literal["dev", "production"]
 JwtAlgorithm = Literal["RS256", "ES256"]
@@ -62,7 +63,46 @@ class AuthSettings(BaseModel):
         return bool((self.token_url or self.discovery_url) and self.client_id and self.client_secret)
 
 
-class ServiceSettings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """Where a service's database is: a URL, or its parts (so any password works: ``@``, ``/`` or
+    ``%`` in a password would break a hand-written URL). ``civicsocial migrate`` reads only these,
+    with the owner role's credentials when they are given (``DB_OWNER_USER``/``DB_OWNER_PASSWORD``
+    or ``MIGRATION_DATABASE_URL``); the service runs as ``DB_USER``, a role without DDL."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = "sqlite:///data/service.db"
+    db_host: str | None = Field(default=None, description="PostgreSQL host; when set, the URL is built from parts")
+    db_port: int = Field(default=5432, ge=1, le=65535)
+    db_name: str | None = None
+    db_user: str | None = None
+    db_password: SecretStr | None = None
+    db_owner_user: str | None = Field(default=None, description="the role that owns the schema (migrations only)")
+    db_owner_password: SecretStr | None = None
+    migration_database_url: str | None = Field(default=None, description="owner-role URL for migrations")
+
+    @model_validator(mode="after")
+    def _url_from_parts(self) -> DatabaseSettings:
+        if self.db_host:
+            self.database_url = self._url(self.db_user, self.db_password)
+            if self.db_owner_user and not self.migration_database_url:
+                self.migration_database_url = self._url(self.db_owner_user, self.db_owner_password)
+        return self
+
+    def _url(self, user: str | None, password: SecretStr | None) -> str:
+        if not (self.db_name and user):
+            raise ValueError("db_host needs db_name and a user")
+        return URL.create("postgresql+psycopg", username=user,
+                          password=password.get_secret_value() if password else None,
+                          host=self.db_host, port=self.db_port, database=self.db_name
+                          ).render_as_string(hide_password=False)
+
+    @property
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
+
+
+class ServiceSettings(DatabaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
     # A service whose relay or clients call peers with a service token sets this: production then
     # refuses to start without client credentials, instead of reporting ready and never delivering.
@@ -70,7 +110,6 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     mode: Mode = "dev"
-    database_url: str = "sqlite:///data/service.db"
     auto_migrate: bool | None = Field(
         default=None, description="Apply migrations at start. Defaults to true in dev, false in production."
     )
