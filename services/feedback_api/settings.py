@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -17,6 +18,9 @@ class FeedbackSettings(ServiceSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="FEEDBACK_API_", env_nested_delimiter="__", extra="ignore")
+    # The relay forwards reports to case_api with a service token: production refuses to start
+    # without client credentials (otherwise it would report ready and never deliver).
+    calls_peers_with_tokens: ClassVar[bool] = True
 
     service_name: str = "feedback_api"
     database_url: str = "sqlite:///data/feedback_api.db"

@@ -34,11 +34,29 @@ def test_concurrent_reports_of_one_new_post_make_one_incident(fb_app, live, data
     assert len(keys) == 1
 
 
+CLIENT = {"token_url": "https://idp.example/token", "client_id": "feedback_api", "client_secret": "c"}
+
+
 def test_production_needs_every_secret():
-    base = {"mode": "production", "auth": {"jwks_url": "https://idp.example/jwks"}}
+    base = {"mode": "production", "auth": {"jwks_url": "https://idp.example/jwks", **CLIENT}}
     with pytest.raises(ValidationError) as missing:
         FeedbackSettings(**base)
     for name in ("CONTACT_ENCRYPTION_KEY", "RATE_LIMIT_KEY_SECRET", "RECEIPT_PEPPER"):
         assert f"FEEDBACK_API_{name}" in str(missing.value)
     ok = FeedbackSettings(**base, contact_encryption_key="k", rate_limit_key_secret="s", receipt_pepper="p")
     assert ok.receipt_pepper is not None and "p" not in repr(ok.receipt_pepper)
+
+
+def test_production_needs_client_credentials_because_the_relay_calls_case_api():
+    secrets = {"contact_encryption_key": "k", "rate_limit_key_secret": "s", "receipt_pepper": "p"}
+    with pytest.raises(ValidationError) as missing:
+        FeedbackSettings(mode="production", auth={"jwks_url": "https://idp.example/jwks"}, **secrets)
+    assert "auth.token_url" in str(missing.value) and "client_secret" in str(missing.value)
+    for dropped in CLIENT:
+        partial = {k: v for k, v in CLIENT.items() if k != dropped}
+        with pytest.raises(ValidationError):
+            FeedbackSettings(mode="production", auth={"jwks_url": "https://idp.example/jwks", **partial}, **secrets)
+    discovered = FeedbackSettings(mode="production", auth={"discovery_url": "https://idp.example/.well-known/"
+                                  "openid-configuration", "client_id": "feedback_api", "client_secret": "c"}, **secrets)
+    assert discovered.auth.can_get_service_tokens
+    assert FeedbackSettings(mode="dev").mode == "dev"  # dev mode signs its own service tokens
