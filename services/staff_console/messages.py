@@ -423,7 +423,7 @@ _VALUES: dict[str, dict[str, str]] = {
                 "prohibition_on_personal_attacks": "Prohibition on personal attacks",
                 "response_guidelines": "Response guidelines", "monitoring_and_review": "Monitoring and review",
                 "disciplinary_actions": "Disciplinary actions", "restorative_actions": "Restorative actions",
-                "policy_review_schedule": "Policy review schedule"},
+                "policy_review": "Policy review schedule"},
     "history": {"published": "Published", "superseded": "Superseded", "retired": "Retired", "reviewed": "Reviewed",
                 "review": "Reviewed"},
 }

@@ -72,3 +72,30 @@ class ConsoleUser:
 
     def post(self, path: str, data: dict[str, Any], page: str | None = None) -> httpx.Response:
         return self.http.post(path, data={"csrf_token": self.csrf(page or "/account"), **data})
+
+
+# --- the browser: Debian's Chromium through Playwright, as tests/browser does -------------------
+from tests.browser.conftest import browser  # noqa: E402, F401 - the shared fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def shoot(page: Any, name: str) -> None:
+    """docs/screenshots/console-<name>.png, the whole page at the current width."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+
+
+def sign_in(browser: Any, console: LiveServer, role: str, *, department: str | None = None,
+            subject: str = "emp-1001", width: int = 1280, height: int = 800) -> Any:
+    """A new browser context signed in through the dev picker; returns its page."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(console.url + "/login")
+    page.select_option("#login-role", role)
+    page.select_option("#login-department", department or "")
+    page.fill("#login-subject", subject)
+    page.click("button[type=submit]:has-text('Sign in')")
+    page.wait_for_load_state()
+    return page
