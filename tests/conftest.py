@@ -74,9 +74,11 @@ def databases(_databases: dict[str, TestDatabase]) -> dict[str, TestDatabase]:
 
 
 @pytest.fixture
-def make_app(databases: dict[str, TestDatabase], dev_key: Path) -> Callable[..., FastAPI]:
+def make_app(databases: dict[str, TestDatabase], dev_key: Path) -> Iterator[Callable[..., FastAPI]]:
     """Build a service app on its test database. Keyword arguments override settings; ``clock``
-    is passed to the factory."""
+    is passed to the factory. The apps' connection pools are closed after the test (an app whose
+    lifespan never ran would otherwise keep its connections until garbage collection)."""
+    apps: list[FastAPI] = []
 
     def factory(service: str, *, clock: Any = None, **overrides: Any) -> FastAPI:
         spec = SERVICES[service]
@@ -89,9 +91,15 @@ def make_app(databases: dict[str, TestDatabase], dev_key: Path) -> Callable[...,
         }
         values.update(overrides)
         kwargs = {"clock": clock} if clock is not None else {}
-        return spec.create_app(spec.settings(**values), **kwargs)
+        app = spec.create_app(spec.settings(**values), **kwargs)
+        apps.append(app)
+        return app
 
-    return factory
+    yield factory
+    for app in apps:
+        db = getattr(app.state, "db", None)
+        if db is not None:
+            db.dispose()
 
 
 @pytest.fixture
