@@ -67,7 +67,8 @@ def case_page(request: Request, session: User, api: UserApi, case_id: str) -> Re
         except ApiProblem:
             account = None
     transitions = [s for s in case.get("allowed_transitions", [])
-                   if R.may(roles, R.transition_roles(s)) and s != "finding_recorded"]
+                   if R.may(roles, R.transition_roles(s)) and s not in ("finding_recorded", "actions")]
+    # finding_recorded is reached by the finding form, actions by recording the decision
     return render(request, "case.html", case=case, notes=notes, messages=messages, actions=actions, audit=audit,
                   ladder=ladder, account=account, transitions=transitions, findings=FINDINGS,
                   decision_actions=ACTIONS, restorative_kinds=RESTORATIVE_KINDS, image_types=IMAGE_TYPES)
