@@ -38,6 +38,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # connections (docs/architecture.md). No proxy headers: uvicorn would otherwise believe
 # X-Forwarded-For from 127.0.0.1 whatever TRUSTED_PROXIES says; the app decides whom to trust.
 # No Server banner.
+# Web front ends started by ``civicsocial dev`` after the services: no database, so not in
+# services/registry.py's SERVICES (the test harness creates a database for each of those).
+FRONTENDS: dict[str, tuple[str, int, str]] = {
+    "staff_console": ("services.staff_console", 8004, "STAFF_CONSOLE_"),
+}
 UVICORN_FLAGS = ("--limit-concurrency", "200", "--backlog", "2048", "--no-proxy-headers", "--no-server-header")
 
 
@@ -177,6 +182,26 @@ def dev(
             )
         )
 
+    for name, (package, port, prefix) in FRONTENDS.items():
+        urls[name] = f"http://{host}:{port}"
+        env.update({
+            f"{prefix}MODE": "dev",
+            f"{prefix}AUTH__DEV_KEY_FILE": str(key_file),
+            f"{prefix}PUBLIC_BASE_URL": urls[name],
+            f"{prefix}POLICY_API_URL": urls["policy_api"],
+            f"{prefix}FEEDBACK_API_URL": urls["feedback_api"],
+            f"{prefix}CASE_API_URL": urls["case_api"],
+            f"{prefix}LOG_JSON": env.get(f"{prefix}LOG_JSON", "false"),
+        })
+        log_file = (logs / f"{name}.log").open("ab")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", f"{package}.asgi:app", "--host", host, "--port", str(port),
+                 "--no-access-log", "--timeout-graceful-shutdown", "10", *UVICORN_FLAGS],
+                env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=detach,
+            )
+        )
+
     def stop_all(*_: object) -> None:
         for p in procs:
             if p.poll() is None:
@@ -188,7 +213,7 @@ def dev(
                 p.kill()
 
     try:
-        for name in SERVICES:
+        for name in [*SERVICES, *FRONTENDS]:
             _wait_ready(urls[name], name, logs / f"{name}.log")
         auth = AuthSettings(dev_key_file=key_file)
 
@@ -209,11 +234,13 @@ def dev(
         stop_all()
         raise
     typer.echo(f"\nAll three services are up (logs in {logs}):")
-    for name, url in urls.items():
-        typer.echo(f"  {name:<13} {url}   docs: {url}/docs")
+    for name in SERVICES:
+        typer.echo(f"  {name:<13} {urls[name]}   docs: {urls[name]}/docs")
     typer.echo(f"  Transparency page: {urls['policy_api']}/transparency")
     typer.echo(f"\nStaff token (admin, 8 h):\n  {staff}\n")
     typer.echo("Other roles: civicsocial token --role investigator --department Police")
+    typer.echo(f"\nStaff console: {urls['staff_console']}/login  (dev sign-in: pick a role, a department and an "
+               "employee id, e.g. intake / Police / emp-1001)")
     if detach:
         typer.echo("pids: " + " ".join(str(p.pid) for p in procs))
         return

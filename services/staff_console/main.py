@@ -113,6 +113,10 @@ def create_app(settings: ConsoleSettings | None = None, *, store: Store | None =
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> dict[str, str]:
+        return {"status": "ready"}  # nothing of its own to wait for: the APIs report their own readiness
+
     if settings.serve_docs:
         @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
         async def docs(request: Request) -> Response:

@@ -169,6 +169,7 @@ MESSAGES: dict[str, str] = {
     "case.restorative.none": "No restorative actions.",
     "case.restorative.done": "The restorative action was planned.",
     "case.restorative.updated": "The restorative action was updated.",
+    "ra.caption": "Planned, in progress and done",
     "ra.kind": "Kind",
     "ra.owner": "Owner",
     "ra.due": "Due",

@@ -181,8 +181,8 @@ class SessionMiddleware:
     """Opens the session before the app runs (``scope['state']['session']``), saves it and sets
     the cookie when the response starts. Static files get no session."""
 
-    def __init__(self, app: ASGIApp, *, sessions: Sessions, skip_prefixes: tuple[str, ...] = ("/static/",
-                                                                                             "/healthz")) -> None:
+    def __init__(self, app: ASGIApp, *, sessions: Sessions,
+                 skip_prefixes: tuple[str, ...] = ("/static/", "/healthz", "/readyz")) -> None:
         self.app = app
         self.sessions = sessions
         self.skip = skip_prefixes
