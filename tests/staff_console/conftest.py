@@ -87,10 +87,10 @@ def shoot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
 
 
-def sign_in(browser: Any, console: LiveServer, role: str, *, department: str | None = None,
+def sign_in(chromium: Any, console: LiveServer, role: str, *, department: str | None = None,
             subject: str = "emp-1001", width: int = 1280, height: int = 800) -> Any:
     """A new browser context signed in through the dev picker; returns its page."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+    context = chromium.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(console.url + "/login")
     page.select_option("#login-role", role)

@@ -53,7 +53,8 @@ def test_intake_triages_a_new_report_and_assigns_it(browser, console_stack, toke
     page.select_option("#transition-to", "dismissed")
     page.click("#transition button[type=submit]")
     assert page.title().startswith("Error:")
-    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')", timeout=3000)
+    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')",
+                           timeout=3000)
     assert_accessible(page, "case: refused transition")
     shoot(page, "error-summary")
 
@@ -186,7 +187,7 @@ def test_registry_monitoring_and_sign_in_screens(browser, console_stack, token):
         "department": "Parks and Recreation", "purpose": "Events"}).json()
     assert httpx.post(case + "/v1/monitoring/sync", headers=token("monitor"), timeout=10).status_code == 200
     posts = [{"url": f"https://www.facebook.com/ABQParks/posts/{n}", "account_id": acct["id"],
-              "posted_at": "2026-11-2%dT10:00:00Z" % n, "text": f"Post {n}", "comments": []} for n in (1, 2)]
+              "posted_at": f"2026-11-2{n}T10:00:00Z", "text": f"Post {n}", "comments": []} for n in (1, 2)]
     r = httpx.post(case + "/v1/monitoring/imports", headers=token("monitor"), timeout=10,
                    json={"format": "json", "posts": posts})
     assert r.status_code == 200, r.text
