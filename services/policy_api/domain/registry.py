@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog
@@ -50,21 +50,27 @@ def accounts_page(
     session: Session, *, status: str | None = None, department: str | None = None, platform: str | None = None,
     exclude_status: str | None = None, limit: int, offset: int,
 ) -> tuple[list[Account], int]:
-    query = select(Account)
+    """Two statements: the count and the page."""
+    filters: list[Any] = []
     if status:
-        query = query.where(Account.status == status)
+        filters.append(col(Account.status) == status)
     if exclude_status:
-        query = query.where(Account.status != exclude_status)
+        filters.append(col(Account.status) != exclude_status)
     if department:
-        query = query.where(func.lower(Account.department) == department.lower())
+        filters.append(func.lower(Account.department) == department.lower())
     if platform:
-        query = query.where(Account.platform == platform)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Account.department), col(Account.platform), col(Account.handle), col(Account.id))
-        .offset(offset).limit(limit)
-    ).all()
+        filters.append(col(Account.platform) == platform)
+    total = session.exec(_ACCOUNT_COUNT.where(*filters)).one()
+    rows = session.exec(_ACCOUNT_PAGE.where(*filters), params={"limit": limit, "offset": offset}).all()
     return list(rows), int(total)
+
+
+_ACCOUNT_COUNT: Any = select(func.count()).select_from(Account)
+_ACCOUNT_PAGE: Any = (
+    select(Account)
+    .order_by(col(Account.department), col(Account.platform), col(Account.handle), col(Account.id))
+    .offset(bindparam("offset")).limit(bindparam("limit"))
+)
 
 
 def active_privilege_holders(session: Session) -> set[str]:

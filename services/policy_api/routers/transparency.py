@@ -43,6 +43,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # built once per process; templates ship with the code (no stat per render)
     )
     return env
 
