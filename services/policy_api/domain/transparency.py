@@ -61,7 +61,7 @@ class VersionPage:
 
 def version_page(db: Database, *, policy_id: str, version_id: str | None) -> VersionPage:
     """A policy's page (its current version, else its latest public one) or one public version's.
-    Seven statements: the policy, its versions, the sections, the catalogue, the reviews (count, page)."""
+    Six statements: the policy, its versions, the sections, the catalogue, the reviews (count, page)."""
     with read(db) as s:
         row = get_policy_row(s, policy_id, public=True)
         public_versions = versions_of(s, [row.policy.id], public=True)[row.policy.id]
