@@ -14,9 +14,11 @@ from services.feedback_api.domain.contact import ContactCipher, decode_key
 from services.feedback_api.domain.delivery import FeedbackRelay, make_handlers
 from services.feedback_api.domain.directory import PolicyDirectory
 from services.feedback_api.domain.models import OutboxMessage
+from services.feedback_api.domain.pow import Challenges
 from services.feedback_api.domain.receipts import ReceiptHasher, ReceiptPool
 from services.feedback_api.domain.secrets_store import dev_secret
 from services.feedback_api.domain.submissions import IntakeContext
+from services.feedback_api.guard import IntakeGuard, LoadMonitor
 from services.feedback_api.routers import ROUTERS
 from services.feedback_api.routers.open311 import key_hashes
 from services.feedback_api.schemas import ReportCreate
@@ -48,6 +50,9 @@ def _secret(settings: FeedbackSettings, name: str) -> str:
 def _rules(s: FeedbackSettings) -> list[Rule]:
     return [
         Rule.parse("submit", s.rate_submit_per_client, s.rate_submit_overall),
+        Rule.parse("submit_pow", s.rate_submit_pow_per_client, s.rate_submit_overall),
+        Rule.parse("submit_slow", s.rate_submit_slow_per_client, s.rate_submit_overall),
+        Rule.parse("submit_rejected", s.rate_submit_rejected_per_client),
         Rule.parse("receipt", s.rate_receipt_per_client),
         Rule.parse("receipt_failures", s.rate_receipt_failures_per_client, s.rate_receipt_failures_overall),
         Rule.parse("open311", s.rate_open311_per_client, s.rate_open311_overall),
@@ -104,10 +109,17 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         max_file_bytes=settings.max_file_bytes,
         max_image_pixels=settings.max_image_pixels,
     )
-    app.state.ratelimiter = RateLimiter(
-        secret=_secret(settings, "rate_limit_key_secret").encode(),
+    limiter_secret = _secret(settings, "rate_limit_key_secret").encode()
+    app.state.ratelimiter = limiter = RateLimiter(
+        secret=limiter_secret,
         rules=_rules(settings), storage_uri=settings.redis_url, trusted_proxies=settings.trusted_proxies,
         key_prefix="civicsocial:feedback_api",
+    )
+    app.state.guard = IntakeGuard(
+        limiter,
+        Challenges(limiter_secret, bits=settings.pow_difficulty_bits, ttl_seconds=settings.pow_challenge_seconds,
+                   min_form_age_seconds=settings.nojs_min_form_seconds),
+        LoadMonitor(settings.pow_trigger_clients_per_minute),
     )
     app.state.relay = FeedbackRelay(
         app.state.db, OutboxMessage, make_handlers(peers), ready=peers.ready, clock=clock,

@@ -63,13 +63,42 @@ class FeedbackSettings(ServiceSettings):
     max_image_pixels: int = Field(default=40_000_000, ge=1_000_000)
 
     # --- rate limits (``limits`` notation; ';' separates several) ------------------------
-    rate_submit_per_client: str = "5/minute;30/hour"
-    rate_submit_overall: str = "120/minute"
+    # Every budget is per client (issue 21 item 1: a shared budget let a few dozen addresses lock
+    # every resident out). The *_overall settings remain for a deployment that wants a hard
+    # capacity cap anyway; unset, there is none, and none is recommended.
+    rate_submit_per_client: str = Field(
+        default="5/minute;30/hour", description="Accepted reports and feedback per client (counted once stored).")
+    rate_submit_pow_per_client: str = Field(
+        default="30/minute;300/hour", description="Accepted submissions per client that came with a solved proof "
+        "of work (a City Hall or library address shared by many residents, or abnormal load).")
+    rate_submit_slow_per_client: str = Field(
+        default="3/minute;30/hour", description="Accepted no-JavaScript submissions per client under abnormal load "
+        "or past the plain budget (admitted on a form token at least nojs_min_form_seconds old).")
+    rate_submit_rejected_per_client: str = Field(
+        default="20/minute;200/hour", description="Honeypot and invalid submissions per client; past it the "
+        "honeypot answers 429 instead of a decoy. Never consulted for real submissions.")
+    rate_submit_overall: str | None = Field(default=None, description="Optional hard cap across all clients. "
+                                            "Unset by default: a few dozen addresses can exhaust any such cap.")
     rate_receipt_per_client: str = "10/minute;60/hour"
     rate_receipt_failures_per_client: str = "5/minute;20/hour"
-    rate_receipt_failures_overall: str = "300/minute"
+    rate_receipt_failures_overall: str | None = Field(
+        default=None, description="Optional cap on wrong receipts across all clients; unset by default (61 "
+        "addresses made even a correct receipt get 429). Guessing stays per client: ~2^53 argon2id hashes.")
     rate_open311_per_client: str = "30/minute"
-    rate_open311_overall: str = "300/minute"
+    rate_open311_overall: str | None = None
+
+    # --- proof of work (abnormal load) -------------------------------------------------------
+    pow_trigger_clients_per_minute: int = Field(
+        default=60, ge=0, le=1_000_000, description="More distinct clients than this filing within a minute "
+        "(in one process) is abnormal load: every submission then needs a proof of work, or, without "
+        "JavaScript, the slow allowance.")
+    pow_difficulty_bits: int = Field(
+        default=16, ge=1, le=28, description="Leading zero bits of SHA-256 (2^bits tries, ~1 s in a browser at 16).")
+    pow_challenge_seconds: int = Field(default=900, ge=30, le=86400,
+                                       description="How long a challenge or no-JS form token stays valid.")
+    nojs_min_form_seconds: int = Field(
+        default=5, ge=0, le=300, description="Under abnormal load, a no-JavaScript form is admitted when its token is "
+        "at least this old (people take longer than that to fill it in).")
 
     # --- policy_api proxy and outbox -------------------------------------------------------
     directory_cache_seconds: float = Field(default=60.0, ge=0, le=3600)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from services.feedback_api.domain.models import Contact, Evidence, Incident, OutboxMessage, Submission
+from services.feedback_api.domain.pow import solve
 from shared.schemas.intake import ReportForward
 from tests.feedback_api.conftest import jpeg_with_gps, png_bytes, report_body
 
@@ -218,7 +219,16 @@ async def test_submissions_are_rate_limited_per_client(fb_app, client):
     c = client(fb_app(rate_submit_per_client="2/minute"))
     assert (await c.post("/v1/reports", json=report_body())).status_code == 201
     assert (await c.post("/v1/feedback", json={"policy_id": "p", "version_id": "v", "text": "x"})).status_code == 201
-    r = await c.post("/v1/reports", json=report_body())
+    r = await c.post("/v1/reports", json=report_body())  # past its own budget: a proof of work, or wait
+    assert r.status_code == 428 and r.json()["challenge"]
+    limited = client(fb_app(rate_submit_per_client="1/minute", rate_submit_pow_per_client="1/minute",
+                            pow_difficulty_bits=4))
+    assert (await limited.post("/v1/reports", json=report_body())).status_code == 201
+    for expected in (201, 429):  # with a proof: the proof-of-work budget (1/minute), then 429
+        challenge = (await limited.post("/v1/reports", json=report_body())).json()["challenge"]
+        proof = f"{challenge}:{solve(challenge, 4)}"
+        r = await limited.post("/v1/reports", json=report_body(), headers={"Proof-Of-Work": proof})
+        assert r.status_code == expected
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     assert r.headers["content-type"] == "application/problem+json" and r.json()["status"] == 429
 

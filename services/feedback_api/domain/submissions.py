@@ -25,7 +25,7 @@ from services.feedback_api.domain.models import Contact, Evidence, Incident, Out
 from services.feedback_api.domain.receipts import IssuedReceipt, ReceiptPool
 from services.feedback_api.domain.topics import REPORT_FORWARD
 from shared.db import Database
-from shared.errors import ValidationFailed, field_error
+from shared.errors import TooManyRequests, ValidationFailed, field_error
 from shared.ids import new_reference
 from shared.outbox import enqueue
 from shared.post_urls import InvalidPostUrl, incident_key, normalise_post_url
@@ -79,6 +79,7 @@ class Created:
     reference: str
     receipt: str | None
     kind: str
+    decoy: bool = False  # the honeypot's answer: nothing was stored
 
 
 def _unique_reference(session: Session, prefix: str) -> str:
@@ -95,12 +96,16 @@ def _check_email(email: str | None) -> None:
                                errors=[field_error(["body", "contact_email"], "not a valid email address")])
 
 
-def _fake(ctx: IntakeContext, kind: str) -> Created:
+def _fake(ctx: IntakeContext, kind: str, *, decoy_allowed: bool) -> Created:
     """What the honeypot answers: indistinguishable from success (a receipt is issued the same
-    way), stores nothing."""
+    way), stores nothing. A client that has used up its budget for rejected submissions gets a
+    429 instead, so bots cannot drain the receipt pool or spend the server's hashing time."""
+    if not decoy_allowed:
+        raise TooManyRequests("Too many requests. Please wait 60 seconds and try again.",
+                              headers={"Retry-After": "60"})
     issued = ctx.receipts.issue()
     return Created(submission_id="", reference=new_reference("R" if kind == VIOLATION else "F"),
-                   receipt=issued.receipt, kind=kind)
+                   receipt=issued.receipt, kind=kind, decoy=True)
 
 
 def _add_contact(session: Session, ctx: IntakeContext, submission_id: str, email: str | None) -> None:
@@ -114,16 +119,17 @@ def _add_contact(session: Session, ctx: IntakeContext, submission_id: str, email
 
 def file_report(
     db: Database, ctx: IntakeContext, *, report: ReportInput, files: Sequence[bytes] = (), channel: str = "web",
-    with_receipt: bool = True, now: datetime,
+    with_receipt: bool = True, decoy_allowed: bool = True, now: datetime,
 ) -> Created:
     """File a violation report. Raises ``ValidationFailed`` (422), ``UnsupportedMediaType`` (415)
-    or ``PayloadTooLarge`` (413) before anything is stored."""
+    or ``PayloadTooLarge`` (413) before anything is stored. The cheap checks come first, so an
+    invalid report never pays for evidence decoding."""
     if report.honeypot:
-        return _fake(ctx, VIOLATION)
-    clean = [sanitise(f, index=i, max_bytes=ctx.max_file_bytes, max_pixels=ctx.max_image_pixels)
-             for i, f in enumerate(files)]
+        return _fake(ctx, VIOLATION, decoy_allowed=decoy_allowed)
     today = now.date()
     normalised, key = _validate_report(ctx, report, today)
+    clean = [sanitise(f, index=i, max_bytes=ctx.max_file_bytes, max_pixels=ctx.max_image_pixels)
+             for i, f in enumerate(files)]
     check, department = Check.unverified, None
     if report.account_id:
         account = ctx.directory.check_account(report.account_id)  # policy_api, before the transaction
@@ -216,9 +222,10 @@ def _count_incident(session: Session, key: str, normalised: str, today: date) ->
 # --- policy feedback -----------------------------------------------------------------------------
 
 
-def file_feedback(db: Database, ctx: IntakeContext, *, feedback: FeedbackInput, now: datetime) -> Created:
+def file_feedback(db: Database, ctx: IntakeContext, *, feedback: FeedbackInput, decoy_allowed: bool = True,
+                  now: datetime) -> Created:
     if feedback.honeypot:
-        return _fake(ctx, FEEDBACK)
+        return _fake(ctx, FEEDBACK, decoy_allowed=decoy_allowed)
     if len(feedback.text) > ctx.max_description:
         raise ValidationFailed("The text is too long.",
                                errors=[field_error(["body", "text"], f"at most {ctx.max_description} characters")])

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from services.feedback_api.deps import IntakeDep, RelayDep
 from services.feedback_api.domain import submissions as intake
+from services.feedback_api.guard import SubmissionGate, submission_gate
 from services.feedback_api.schemas import (
     FeedbackCreate,
     ReportCreate,
@@ -20,7 +21,6 @@ from services.feedback_api.schemas import (
     report_input,
 )
 from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed, field_error
-from shared.ratelimit import rate_limit
 from shared.schemas.intake import PublicStatus
 from shared.web import ClockDep, DatabaseDep, problem_responses
 
@@ -116,15 +116,23 @@ def _created(created: intake.Created) -> SubmissionReceipt:
                              kind=created.kind, status=PublicStatus.received)
 
 
+GateDep = Annotated[SubmissionGate, Depends(submission_gate)]
+PROOF_DOC = (" Under abnormal load, or past a client's own budget, the answer is 428 with a `challenge` and "
+             "its `bits`: send again with `Proof-Of-Work: <challenge>:<nonce>`, where SHA-256 of "
+             "`<challenge>:<nonce>` starts with `bits` zero bits.")
+
+
+# ``gate`` comes first: admission is decided before the body is read.
 @router.post(
     "/v1/reports", status_code=201, operation_id="create_report",
     summary="Report a potential violation (anonymous; returns a reference and a one-time receipt)",
-    dependencies=[Depends(rate_limit("submit"))],
-    responses=problem_responses(413, 415, 429), openapi_extra=_report_request_body(),
+    description="JSON, or multipart with evidence files." + PROOF_DOC,
+    responses=problem_responses(413, 415, 428, 429), openapi_extra=_report_request_body(),
 )
-def create_report(upload: Annotated[ReportUpload, Depends(report_upload)], db: DatabaseDep, ctx: IntakeDep,
-                  clock: ClockDep, relay: RelayDep) -> SubmissionReceipt:
-    created = intake.file_report(db, ctx, report=report_input(upload.report), files=upload.files, now=clock.now())
+def create_report(gate: GateDep, upload: Annotated[ReportUpload, Depends(report_upload)], db: DatabaseDep,
+                  ctx: IntakeDep, clock: ClockDep, relay: RelayDep) -> SubmissionReceipt:
+    created = gate.run(lambda: intake.file_report(db, ctx, report=report_input(upload.report), files=upload.files,
+                                                  decoy_allowed=gate.decoy_allowed(), now=clock.now()))
     relay.notify()  # committed: wake the relay
     return _created(created)
 
@@ -132,7 +140,9 @@ def create_report(upload: Annotated[ReportUpload, Depends(report_upload)], db: D
 @router.post(
     "/v1/feedback", status_code=201, operation_id="create_feedback",
     summary="Give feedback on a published policy (anonymous; returns a reference and a one-time receipt)",
-    dependencies=[Depends(rate_limit("submit"))], responses=problem_responses(429),
+    description=PROOF_DOC.strip(), responses=problem_responses(428, 429),
 )
-def create_feedback(body: FeedbackCreate, db: DatabaseDep, ctx: IntakeDep, clock: ClockDep) -> SubmissionReceipt:
-    return _created(intake.file_feedback(db, ctx, feedback=feedback_input(body), now=clock.now()))
+def create_feedback(gate: GateDep, body: FeedbackCreate, db: DatabaseDep, ctx: IntakeDep,
+                    clock: ClockDep) -> SubmissionReceipt:
+    return _created(gate.run(lambda: intake.file_feedback(db, ctx, feedback=feedback_input(body),
+                                                          decoy_allowed=gate.decoy_allowed(), now=clock.now())))

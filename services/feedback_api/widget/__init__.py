@@ -114,13 +114,14 @@ def translator(lang: str) -> Callable[..., str]:
     return tr
 
 
-def render_nojs(request: Request, *, lang: str, view: str, context: dict[str, Any]) -> HTMLResponse:
+def render_nojs(request: Request, *, lang: str, view: str, context: dict[str, Any],
+                status_code: int = 200) -> HTMLResponse:
     """A server-rendered answer to a form posted without JavaScript (see ``nojs.py``)."""
     ctx = dict(context)
     if "receipt" in ctx and view == "confirmation":
         ctx["receipt_grouped"] = " ".join(ctx["receipt"][i:i + 4] for i in range(0, len(ctx["receipt"]), 4))
     body = _templates().get_template("nojs.html").render(lang=lang, view=view, ctx=ctx, tr=translator(lang))
-    return HTMLResponse(body, headers=_page_headers("'none'"))
+    return HTMLResponse(body, status_code=status_code, headers=_page_headers("'none'"))
 
 
 @cache
@@ -173,7 +174,8 @@ async def widget_frame(
 def report_page(request: Request, lang: str | None = Query(default=None, max_length=35)) -> HTMLResponse:
     # Server-rendered forms first (they work without JavaScript); widget.js replaces them. A sync
     # def: the account list may have to be fetched from policy_api (cached for a minute).
-    nojs_context = report_form_context(getattr(request.app.state, "intake", None), request.app.state.settings)
+    nojs_context = report_form_context(getattr(request.app.state, "intake", None), request.app.state.settings,
+                                       request=request)
     body = _render_page(
         lang=pick_language(lang, request.headers.get("accept-language")), mode="page", parent_origin=None,
         nojs=nojs_context,

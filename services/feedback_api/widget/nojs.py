@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -21,7 +22,9 @@ from starlette.datastructures import UploadFile
 from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep, SettingsDep, under_receipt_limits
 from services.feedback_api.domain import follow_up
 from services.feedback_api.domain import submissions as intake
+from services.feedback_api.domain.pow import Challenges
 from services.feedback_api.domain.submissions import IntakeContext
+from services.feedback_api.guard import ProofOfWorkRequired, SubmissionGate, guard_of
 from services.feedback_api.schemas import ReceiptMessageIn, ReportCreate, receipt_view, report_input
 from shared.db import Database
 from shared.errors import DomainError, NotFound, TooManyRequests
@@ -118,6 +121,8 @@ def _location_errors(errors: list[dict[str, Any]] | None) -> list[FieldError]:
 def _status_error(exc: DomainError, target: str | None) -> list[FieldError]:
     if isinstance(exc, TooManyRequests):
         return [FieldError(None, "error.rate_limited")]
+    if isinstance(exc, ProofOfWorkRequired):
+        return [FieldError(None, "error.busy")]
     if exc.status == 413:
         return [FieldError(target, "error.too_large")]
     return _location_errors(exc.errors)
@@ -131,8 +136,40 @@ def _accounts(ctx: IntakeContext) -> list[dict[str, Any]]:
     return [a for a in items if isinstance(a, dict) and a.get("id")]
 
 
+def _form_token(request: Request | None) -> str:
+    guard = getattr(request.app.state, "guard", None) if request is not None else None
+    return guard.challenges.issue().text if guard is not None else ""
+
+
+def same_site_form(request: Request, settings: Any, challenges: Challenges, token: str | None) -> bool:
+    """Was this form posted from our own pages? (issue 21 item 6: any website could make its
+    visitors' browsers file a report.) ``Sec-Fetch-Site`` ``same-origin``/``none`` is ours; another
+    site is refused unless its ``Origin`` is this service's public origin or a configured City
+    origin (``cors_origins``). ``Origin``, when sent, must be one of those. A browser that sends
+    neither header (old ones) must return the signed form token of a page we served (no cookie)."""
+    allowed = {origin_of(settings.public_base_url), *(origin_of(o) for o in getattr(settings, "cors_origins", []))}
+    site = (request.headers.get("sec-fetch-site") or "").strip().lower()
+    origin = (request.headers.get("origin") or "").strip()
+    has_origin = bool(origin) and origin.lower() != "null"  # "null": an opaque origin proves nothing
+    if has_origin and origin_of(origin) not in allowed:
+        return False
+    if site in ("cross-site", "same-site") and not has_origin:
+        return False
+    if site in ("same-origin", "none", "cross-site", "same-site") or has_origin:
+        return True
+    return challenges.form_token_ok(token)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{scheme}://{host}{port}"
+
+
 def report_form_context(ctx: IntakeContext | None, settings: Any, values: dict[str, Any] | None = None,
-                        errors: list[FieldError] | None = None) -> dict[str, Any]:
+                        errors: list[FieldError] | None = None, request: Request | None = None) -> dict[str, Any]:
     """What the server-rendered report form needs (also used by GET /report)."""
     return {
         "accounts": _accounts(ctx) if ctx is not None else [],
@@ -142,15 +179,18 @@ def report_form_context(ctx: IntakeContext | None, settings: Any, values: dict[s
         "max_files": getattr(settings, "max_files", 5),
         "max_mb": round(getattr(settings, "max_file_bytes", 5 * 1024 * 1024) / (1024 * 1024)),
         "values": values or {},
+        "form_token": _form_token(request),
         "errors": errors or [],
         "error_for": {e.target: e for e in errors or [] if e.target},
     }
 
 
-def _render(request: Request, lang: str, view: str, context: dict[str, Any]) -> HTMLResponse:
+def _render(request: Request, lang: str, view: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     from services.feedback_api.widget import render_nojs
 
-    return render_nojs(request, lang=lang, view=view, context=context)
+    if view == "form" and not context.get("form_token"):
+        context = {**context, "form_token": _form_token(request)}
+    return render_nojs(request, lang=lang, view=view, context=context, status_code=status_code)
 
 
 def _lang(form: PostedForm) -> str:
@@ -164,7 +204,10 @@ def _lang(form: PostedForm) -> str:
 def report_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: SettingsDep, clock: ClockDep,
                 relay: RelayDep, form: PostedForm = FormDep) -> HTMLResponse:
     lang = _lang(form)
-    values = {k: v for k, v in form.fields.items() if k != "lang"}
+    values = {k: v for k, v in form.fields.items() if k not in ("lang", "form_token", "pow_nonce")}
+    if not same_site_form(request, settings, guard_of(request).challenges, form.one("form_token")):
+        return _render(request, lang, "form", report_form_context(ctx, settings, {}, [
+            FieldError(None, "error.cross_site")]), status_code=403)
     errors: list[FieldError] = []
     account = form.one("account_id")
     data: dict[str, Any] = {
@@ -191,9 +234,15 @@ def report_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: Set
         report = None
     if errors or report is None:
         return _render(request, lang, "form", report_form_context(ctx, settings, values, errors))
+    guard = guard_of(request)
+    token = form.one("form_token")
+    nonce = form.one("pow_nonce")
     try:
-        rate_limit("submit")(request)
-        created = intake.file_report(db, ctx, report=report_input(report), files=form.files, now=clock.now())
+        admission = guard.admit(request, proof=f"{token}:{nonce}" if nonce else None, form_token=token)
+        gate = SubmissionGate(guard, request, admission)
+        created = gate.run(lambda: intake.file_report(
+            db, ctx, report=report_input(report), files=form.files, decoy_allowed=gate.decoy_allowed(),
+            now=clock.now()))
     except DomainError as exc:
         return _render(request, lang, "form",
                        report_form_context(ctx, settings, values, _status_error(exc, "cs-evidence")))

@@ -178,12 +178,50 @@ async function getJSON(path) {
   return response.json();
 }
 
-// POST with XMLHttpRequest so uploads can report progress. Resolves {status, body}.
-function send(path, body, onProgress) {
+// Proof of work (issue 21 item 1): under abnormal load the API answers 428 with a signed
+// challenge; find a nonce such that SHA-256("<challenge>:<nonce>") starts with `bits` zero bits.
+function zeroBits(bytes) {
+  let bits = 0;
+  for (const byte of bytes) {
+    if (byte === 0) { bits += 8; continue; }
+    return bits + Math.clz32(byte) - 24;
+  }
+  return bits;
+}
+
+async function solveChallenge(challenge, bits) {
+  if (!globalThis.crypto?.subtle) return null;
+  const encoder = new TextEncoder();
+  const batch = 256;
+  for (let start = 0; start < 2 ** 31; start += batch) {
+    const tries = [];
+    for (let nonce = start; nonce < start + batch; nonce += 1) {
+      tries.push(crypto.subtle.digest("SHA-256", encoder.encode(`${challenge}:${nonce}`))
+        .then((digest) => (zeroBits(new Uint8Array(digest)) >= bits ? nonce : -1)));
+    }
+    const found = (await Promise.all(tries)).find((nonce) => nonce >= 0);
+    if (found !== undefined) return String(found);
+  }
+  return null;
+}
+
+// POST with XMLHttpRequest so uploads can report progress. Resolves {status, body}. A 428 with a
+// challenge is solved and the same body sent once more with the proof.
+async function send(path, body, onProgress) {
+  const first = await sendOnce(path, body, onProgress, null);
+  if (first.status !== 428 || typeof first.body?.challenge !== "string") return first;
+  announce("report.working");
+  const nonce = await solveChallenge(first.body.challenge, Number(first.body.bits) || 0);
+  if (nonce === null) return { status: 429, body: first.body };
+  return sendOnce(path, body, onProgress, `${first.body.challenge}:${nonce}`);
+}
+
+function sendOnce(path, body, onProgress, proof) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
     xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    if (proof) xhr.setRequestHeader("Proof-Of-Work", proof);
     if (!(body instanceof FormData)) xhr.setRequestHeader("Content-Type", "application/json");
     if (onProgress) {
       xhr.upload.addEventListener("progress", (event) => {
