@@ -49,7 +49,7 @@ def _whoami(request: Request, token: str) -> dict[str, Any]:
 def index(request: Request) -> Response:
     session = session_of(request)
     if session.user:
-        return redirect(home_for(set(session.user["roles"])))
+        return redirect(home_for(set(session.who["roles"])))
     return redirect("/login")
 
 
@@ -81,7 +81,7 @@ def dev_login(request: Request, form: Form) -> Response:
                         "values": {"role": role, "department": department or "", "subject": subject,
                                    "next": str(form.get("next") or "")}}
         return redirect("/login")
-    user = {"subject": subject, "roles": [role], "department": department}
+    user: dict[str, Any] = {"subject": subject, "roles": [role], "department": department}
     token, expires = request.app.state.tokens.dev_token(user)
     try:
         user = _whoami(request, token)

@@ -23,12 +23,12 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _roles(session: Any) -> set[str]:
-    return set(session.user["roles"])
+    return set(session.who["roles"])
 
 
 @router.get("/queue")
 def queue(request: Request, session: User, api: UserApi) -> Response:
-    me = session.user["subject"]
+    me = session.who["subject"]
     lists = {
         "new": api.get("case_api", "/v1/cases", state="received", limit=25),
         "due_soon": api.get("case_api", "/v1/cases/due-soon", limit=25),

@@ -34,7 +34,7 @@ def review(request: Request, session: User, api: UserApi, review_id: str) -> Res
 @router.post("/monitoring/reviews/{review_id}/start")
 def start(request: Request, session: User, api: UserApi, form: Form, review_id: str) -> Response:
     size = opt(form, "sample_size") or "10"
-    body = {"sample_size": int(size) if size.isdigit() else size, "reviewer": session.user["subject"]}
+    body = {"sample_size": int(size) if size.isdigit() else size, "reviewer": session.who["subject"]}
     return submit(request, form_id="start", back=f"/monitoring/reviews/{review_id}", form=form,
                   call=lambda: api.post("case_api", f"/v1/monitoring/reviews/{review_id}/start", body),
                   success=t("review.start.done"))

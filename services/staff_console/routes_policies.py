@@ -18,7 +18,7 @@ KINDS = ["social_media_policy", "administrative_instruction", "department_guidel
 
 @router.get("/policies")
 def policies(request: Request, session: User, api: UserApi) -> Response:
-    staff = R.may(set(session.user["roles"]), R.POLICY_STAFF)
+    staff = R.may(set(session.who["roles"]), R.POLICY_STAFF)
     page = api.get("policy_api", "/v1/policies", include_unpublished="true" if staff else None, limit=100)
     due = api.get("policy_api", "/v1/reviews/due", within_days=60, limit=50) if staff else {"items": []}
     return render(request, "policies.html", page=page, due=due, kinds=KINDS)
@@ -58,10 +58,10 @@ def version(request: Request, session: User, api: UserApi, policy_id: str, versi
     ver = api.get("policy_api", _version_path(policy_id, version_id))
     completeness = api.get("policy_api", _version_path(policy_id, version_id) + "/completeness")
     elements = api.get("policy_api", "/v1/elements")
-    roles = set(session.user["roles"])
+    roles = set(session.who["roles"])
     staff: dict[str, Any] = ver.get("staff") or {}
     actions = [a for a in staff.get("allowed_actions", []) if R.may(roles, R.VERSION_ACTIONS.get(a, set()))]
-    me = session.user["subject"]
+    me = session.who["subject"]
     own_work = me == staff.get("author_id") or me in (staff.get("contributors") or [])
     return render(request, "version.html", policy=item, version=ver, completeness=completeness, elements=elements,
                   actions=actions, own_work=own_work, editable=ver["state"] == "draft" and R.may(roles, R.POLICY_EDIT))

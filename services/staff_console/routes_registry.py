@@ -27,7 +27,7 @@ def registry(request: Request, session: User, api: UserApi, status: str | None =
 def account(request: Request, session: User, api: UserApi, account_id: str) -> Response:
     item = api.get("policy_api", f"/v1/accounts/{account_id}")
     privileges = history = None
-    if R.may(set(session.user["roles"]), R.RECORDS):
+    if R.may(set(session.who["roles"]), R.RECORDS):
         privileges = api.get("policy_api", f"/v1/accounts/{account_id}/privileges", include_inactive="true",
                              limit=100)
         history = api.get("policy_api", f"/v1/accounts/{account_id}/privileges/history", limit=100)

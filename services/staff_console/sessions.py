@@ -44,6 +44,13 @@ class Session:
     expired: bool = False  # set for one request when an old session was ended by a timeout
     old_id: str | None = None  # the id this session replaced (rotation at sign-in), to delete
 
+    @property
+    def who(self) -> dict[str, Any]:
+        """The signed-in user (routes behind ``require_user`` only)."""
+        if self.user is None:
+            raise RuntimeError("no user in this session")
+        return self.user
+
     @classmethod
     def fresh(cls, now: float) -> Session:
         return cls(id=new_id(), created=now, seen=now, csrf=secrets.token_urlsafe(32))
@@ -196,7 +203,7 @@ class SessionMiddleware:
                 for part in v.decode("latin-1").split(";"):
                     name, _, value = part.strip().partition("=")
                     if name == self.cookie:
-                        return value
+                        return str(value)
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
