@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from services.registry import SERVICES
 from shared.timeutil import FrozenClock
-from tests.support.databases import TestDatabase
 
 START = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def _databases(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
-    """TRANSITIONAL (issue 13): like the root fixture, but a peer service whose models do not import
-    while a colleague converts it is left out instead of failing every policy_api test. Only the
-    cross-service tests need the peers; they fail (KeyError) rather than skip when one is missing."""
-    tmp = tmp_path_factory.mktemp("db")
-    dbs: dict[str, TestDatabase] = {}
-    try:
-        for name, spec in SERVICES.items():
-            try:
-                metadata = spec.metadata()
-            except ImportError:
-                if name == "policy_api":
-                    raise
-                continue
-            dbs[name] = TestDatabase(db_backend, name, spec.migrations_dir, metadata, tmp)
-        yield dbs
-    finally:
-        for db in dbs.values():
-            db.drop()
 
 
 @pytest.fixture
