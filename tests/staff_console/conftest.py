@@ -84,6 +84,8 @@ SHOTS = ROOT / "docs" / "screenshots"
 def shoot(page: Any, name: str) -> None:
     """docs/screenshots/console-<name>.png, the whole page at the current width."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{name}: the page scrolls sideways by {overflow}px"
     page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
 
 

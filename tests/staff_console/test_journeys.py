@@ -108,6 +108,28 @@ def test_the_investigator_records_a_sustained_finding(browser, console_stack, to
     assert got["finding"] == "sustained" and got["severity"] == 3 and got["recommendation"]["action"]
     page.context.close()
 
+    # HR decides, heavier than the ladder recommends: a justification is needed
+    hr = sign_in(browser, console_stack.console, "hr", subject="emp-hr")
+    hr.goto(console_stack.console.url + f"/cases/{case['id']}")
+    assert hr.input_value("#decision-action") == got["recommendation"]["action"]  # the recommendation preselected
+    hr.select_option("#decision-action", "suspension")
+    hr.fill("#decision-justification", "Too short")
+    hr.click("button:has-text('Record the decision')")
+    assert hr.title().startswith("Error:")
+    hr.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')",
+                         timeout=3000)
+    assert_accessible(hr, "decision refused")
+    hr.select_option("#decision-action", "suspension")
+    hr.fill("#decision-justification", "Repeated public ridicule of a resident after a warning from the PIO.")
+    hr.click("button:has-text('Record the decision')")
+    assert "The decision was recorded." in hr.text_content("main")
+    assert "differs from the recommendation" in hr.text_content("#finding")
+    assert_accessible(hr, "case decided")
+    shoot(hr, "case-decided-override")
+    decided = httpx.get(console_stack.case.url + f"/v1/cases/{case['id']}", headers=inv, timeout=10).json()
+    assert decided["decision"]["action"] == "suspension" and decided["state"] == "actions"
+    hr.context.close()
+
 
 def test_editor_and_approver_publish_a_policy_and_the_editor_cannot_approve(browser, console_stack):
     console = console_stack.console
@@ -226,6 +248,10 @@ def test_registry_monitoring_and_sign_in_screens(browser, console_stack, token):
     first.select_option("fail")
     monitor.click("button:has-text('Record') >> nth=0")
     assert "Recorded." in monitor.text_content("main")
+    assert "a case was opened for investigators" in monitor.text_content("main")  # monitors do not read cases
+    cases = httpx.get(case + "/v1/cases", params={"department": "Parks and Recreation"}, timeout=10,
+                      headers=token("investigator")).json()
+    assert cases["total"] == 1  # the failed item became a case
     assert_accessible(monitor, "review in progress")
     shoot(monitor, "review")
     monitor.context.close()
