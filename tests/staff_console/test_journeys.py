@@ -255,3 +255,42 @@ def test_registry_monitoring_and_sign_in_screens(browser, console_stack, token):
     assert_accessible(monitor, "review in progress")
     shoot(monitor, "review")
     monitor.context.close()
+
+
+def test_keyboard_only_sign_in_and_note_with_visible_focus(browser, console_stack, token):
+    case = report(console_stack, token)
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(console_stack.console.url + "/login")
+
+    def tab_to(selector: str, limit: int = 30) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#login-role")
+    page.keyboard.type("Inve")  # a focused select picks the option typed
+    assert page.input_value("#login-role") == "investigator"
+    tab_to("#login-subject")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("emp-keys")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/queue")
+    assert "emp-keys" in page.text_content("header")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.press("Enter")
+    tab_to(f"a[href='/cases/{case['id']}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/cases/{case['id']}")
+    tab_to("#note-body", limit=80)
+    page.keyboard.type("Called the PIO; screenshot kept.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "The note was added." in page.text_content("main")
+    assert_accessible(page, "case after a keyboard-only note")
+    page.context.close()
