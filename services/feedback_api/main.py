@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from services.feedback_api.domain.contact import ContactCipher, decode_key
 from services.feedback_api.domain.delivery import FeedbackRelay, make_handlers
 from services.feedback_api.domain.directory import PolicyDirectory
+from services.feedback_api.domain.evidence import EvidenceLimits
+from services.feedback_api.domain.evidence_worker import EvidenceProcessor
 from services.feedback_api.domain.models import OutboxMessage
 from services.feedback_api.domain.pow import Challenges
 from services.feedback_api.domain.receipts import ReceiptHasher, ReceiptPool
@@ -70,6 +72,7 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         if settings.outbox_enabled:
             relay.start()
         pool.start()
+        app.state.intake.evidence.warm()
         try:
             yield
         finally:
@@ -104,10 +107,14 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         cipher=ContactCipher(decode_key(_secret(settings, "contact_encryption_key"))),
         directory=PolicyDirectory(peers, ttl_seconds=settings.directory_cache_seconds,
                                   timeout_seconds=settings.directory_timeout_seconds),
+        evidence=EvidenceProcessor(
+            EvidenceLimits(max_bytes=settings.max_file_bytes, max_pixels=settings.max_image_pixels,
+                           max_report_pixels=settings.max_report_pixels),
+            workers=settings.evidence_workers, timeout_seconds=settings.evidence_timeout_seconds,
+            memory_bytes=settings.evidence_memory_mib * 1024 * 1024,
+        ),
         max_links=settings.max_links,
         max_description=settings.max_description,
-        max_file_bytes=settings.max_file_bytes,
-        max_image_pixels=settings.max_image_pixels,
     )
     limiter_secret = _secret(settings, "rate_limit_key_secret").encode()
     app.state.ratelimiter = limiter = RateLimiter(

@@ -60,7 +60,16 @@ class FeedbackSettings(ServiceSettings):
     max_files: int = Field(default=5, ge=0, le=10)
     max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     max_description: int = Field(default=MAX_DESCRIPTION, ge=100, le=MAX_DESCRIPTION)
-    max_image_pixels: int = Field(default=40_000_000, ge=1_000_000)
+    max_image_pixels: int = Field(default=25_000_000, ge=100_000, le=200_000_000,
+                                  description="Pixels per evidence image, checked from its header before decoding.")
+    max_report_pixels: int = Field(default=60_000_000, ge=100_000, le=1_000_000_000,
+                                   description="Pixels of all evidence images of one report together.")
+    evidence_workers: int = Field(
+        default=2, ge=1, le=32, description="Reports whose evidence is processed at the same time (one process each).")
+    evidence_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
+                                            description="Time cap for one report's evidence processing (then 422).")
+    evidence_memory_mib: int = Field(default=768, ge=64, le=16384,
+                                     description="Memory cap (address space) of the evidence process, above its start.")
 
     # --- rate limits (``limits`` notation; ';' separates several) ------------------------
     # Every budget is per client (issue 21 item 1: a shared budget let a few dozen addresses lock

@@ -151,13 +151,22 @@ def test_wrong_type_too_big_and_fake_files_are_refused():
 def test_pixel_bombs_are_refused():
     out = io.BytesIO()
     Image.new("L", (4000, 4000)).save(out, "PNG")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(PayloadTooLarge) as refused:  # 413, from the header
+        sanitise(out.getvalue(), index=0, max_bytes=10**7, max_pixels=10_000_000)
+    assert "4000 x 4000 pixels (16 megapixels)" in refused.value.detail
+    with pytest.raises(PayloadTooLarge) as refused:
         sanitise(out.getvalue(), index=0, max_bytes=10**7, max_pixels=1_000_000)
+    assert "the limit is 1 megapixels per image" in refused.value.detail
 
 
 def test_a_plain_pdf_is_accepted():
-    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    assert sanitise(pdf, index=0, max_bytes=10**6, max_pixels=10**7).media_type == "application/pdf"
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    assert sanitise(out.getvalue(), index=0, max_bytes=10**6, max_pixels=10**7).media_type == "application/pdf"
 
 
 # --- contact cipher ---------------------------------------------------------------------------------

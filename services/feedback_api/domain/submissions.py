@@ -20,7 +20,8 @@ from sqlmodel import Session, col
 
 from services.feedback_api.domain.contact import ContactCipher, is_valid_email
 from services.feedback_api.domain.directory import Check, PolicyDirectory
-from services.feedback_api.domain.evidence import CleanFile, sanitise
+from services.feedback_api.domain.evidence import CleanFile
+from services.feedback_api.domain.evidence_worker import EvidenceProcessor
 from services.feedback_api.domain.models import Contact, Evidence, Incident, OutboxMessage, Submission
 from services.feedback_api.domain.receipts import IssuedReceipt, ReceiptPool
 from services.feedback_api.domain.topics import REPORT_FORWARD
@@ -43,10 +44,9 @@ class IntakeContext:
     receipts: ReceiptPool
     cipher: ContactCipher
     directory: PolicyDirectory
+    evidence: EvidenceProcessor
     max_links: int = 10
     max_description: int = 5000
-    max_file_bytes: int = 5 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,7 @@ def file_report(
         return _fake(ctx, VIOLATION, decoy_allowed=decoy_allowed)
     today = now.date()
     normalised, key = _validate_report(ctx, report, today)
-    clean = [sanitise(f, index=i, max_bytes=ctx.max_file_bytes, max_pixels=ctx.max_image_pixels)
-             for i, f in enumerate(files)]
+    clean = ctx.evidence.clean(files)  # a child process with a time and memory cap
     check, department = Check.unverified, None
     if report.account_id:
         account = ctx.directory.check_account(report.account_id)  # policy_api, before the transaction
