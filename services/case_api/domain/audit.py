@@ -22,7 +22,6 @@ from sqlmodel import select as sqlmodel_select
 from services.case_api.domain import audit_chain
 from services.case_api.domain.access import ensure_visible
 from services.case_api.domain.models import AuditEntry, AuditHead, Case, RestorativeAction
-from services.case_api.domain.reads import detached
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import Conflict, NotFound
@@ -179,7 +178,7 @@ def case_entries(db: Database, *, case_id: str, principal: Principal, limit: int
         if case is None:
             raise NotFound("No such case.")
         ensure_visible(principal, case.department)
-        return detached(s, list(s.execute(
+        return list(s.execute(
             select(AuditEntry).where(col(AuditEntry.case_id) == case_id)
             .order_by(col(AuditEntry.seq)).limit(limit).offset(offset)
-        ).scalars()))
+        ).scalars())

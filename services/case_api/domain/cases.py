@@ -21,7 +21,6 @@ from services.case_api import clients
 from services.case_api.domain import access, audit, ladder
 from services.case_api.domain.models import Case, CaseMessage, CaseNote, CaseReport, OutboxMessage
 from services.case_api.domain.paging import Listing
-from services.case_api.domain.reads import detached
 from services.case_api.domain.state_machine import OPEN, TERMINAL, CaseFacts, Finding, State, check, public_status
 from services.case_api.domain.topics import REPORT_EVENT
 from shared.auth import Principal, Role
@@ -168,7 +167,7 @@ def read_case(db: Database, *, case_id: str, principal: Principal, now: datetime
     everyone else reads without taking the write lock."""
     if not _may_read_employee(principal):
         with db.read() as s:
-            return detached(s, _view(s, visible_case(s, case_id, principal), principal))
+            return _view(s, visible_case(s, case_id, principal), principal)
     with db.write() as s:
         view = _view(s, visible_case(s, case_id, principal), principal)
         if view.employee_visible and view.case.employee_id:
@@ -203,25 +202,25 @@ def list_cases(db: Database, *, principal: Principal, where: CaseFilter, limit: 
     with db.read() as s:
         bounded = q.with_only_columns(col(Case.id), maintain_column_froms=True).limit(TOTAL_CAP).subquery()
         total = int(s.exec(select(func.count()).select_from(bounded)).one())
-        rows = detached(s, list(s.exec(q.order_by(*ordering).limit(limit + 1).offset(offset))))
+        rows = list(s.exec(q.order_by(*ordering).limit(limit + 1).offset(offset)))
     return Listing.of(rows, total=total, limit=limit, offset=offset)
 
 
 def list_notes(db: Database, *, case_id: str, principal: Principal, limit: int, offset: int) -> list[CaseNote]:
     with db.read() as s:
         visible_case(s, case_id, principal)
-        return detached(s, list(s.exec(select(CaseNote).where(CaseNote.case_id == case_id)
-                                       .order_by(col(CaseNote.created_at), col(CaseNote.id))
-                                       .limit(limit).offset(offset))))
+        return list(s.exec(select(CaseNote).where(CaseNote.case_id == case_id)
+                           .order_by(col(CaseNote.created_at), col(CaseNote.id))
+                           .limit(limit).offset(offset)))
 
 
 def list_messages(db: Database, *, case_id: str, principal: Principal, limit: int,
                   offset: int) -> list[CaseMessage]:
     with db.read() as s:
         visible_case(s, case_id, principal)
-        return detached(s, list(s.exec(select(CaseMessage).where(CaseMessage.case_id == case_id)
-                                       .order_by(col(CaseMessage.created_at), col(CaseMessage.id))
-                                       .limit(limit).offset(offset))))
+        return list(s.exec(select(CaseMessage).where(CaseMessage.case_id == case_id)
+                           .order_by(col(CaseMessage.created_at), col(CaseMessage.id))
+                           .limit(limit).offset(offset)))
 
 
 def reporter_contact(db: Database, peers: ServiceClient, *, case_id: str, report_id: str, principal: Principal,

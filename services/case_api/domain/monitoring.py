@@ -37,7 +37,6 @@ from services.case_api.domain.models import (
     ReviewFinding,
 )
 from services.case_api.domain.paging import Listing, page
-from services.case_api.domain.reads import detached
 from shared.auth import Principal, Role
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -328,7 +327,7 @@ def _review(session: Session, review_id: str, departments: set[str] | None) -> R
 
 def read_review(db: Database, *, review_id: str, principal: Principal) -> Review:
     with db.read() as s:
-        return detached(s, _review(s, review_id, visible_departments(principal)))
+        return _review(s, review_id, visible_departments(principal))
 
 
 @dataclass(frozen=True)
@@ -352,7 +351,7 @@ def list_reviews(db: Database, *, principal: Principal, where: ReviewFilter, lim
     if where.due_from is not None:
         q = q.where(col(Review.due_on) >= where.due_from)
     with db.read() as s:
-        return detached(s, page(s, q, order_by=(col(Review.due_on), col(Review.id)), limit=limit, offset=offset))
+        return page(s, q, order_by=(col(Review.due_on), col(Review.id)), limit=limit, offset=offset)
 
 
 def start_review(db: Database, *, review_id: str, reviewer: str, sample_size: int, now: datetime,
@@ -466,8 +465,8 @@ def complete_review(db: Database, *, review_id: str, now: datetime, actor: str, 
 def list_findings(db: Database, *, review_id: str, principal: Principal) -> list[ReviewFinding]:
     with db.read() as s:
         review = _review(s, review_id, visible_departments(principal))
-        return detached(s, list(s.exec(select(ReviewFinding).where(ReviewFinding.review_id == review.id)
-                                       .order_by(col(ReviewFinding.created_at), col(ReviewFinding.id)))))
+        return list(s.exec(select(ReviewFinding).where(ReviewFinding.review_id == review.id)
+                           .order_by(col(ReviewFinding.created_at), col(ReviewFinding.id))))
 
 
 # --- reporting ----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from services.case_api.domain import access, audit
 from services.case_api.domain.cases import visible_case
 from services.case_api.domain.ladder import RestorativeKind
 from services.case_api.domain.models import Case, OutboxMessage, RestorativeAction
-from services.case_api.domain.reads import detached
 from services.case_api.domain.state_machine import Finding
 from services.case_api.domain.topics import PRIVILEGE_REVOKE
 from shared.auth import Principal
@@ -77,8 +76,8 @@ def _create(session: Session, *, case: Case, kind: RestorativeKind, owner: str, 
 def list_actions(db: Database, *, case_id: str, principal: Principal) -> list[RestorativeAction]:
     with db.read() as s:
         visible_case(s, case_id, principal)
-        return detached(s, list(s.exec(select(RestorativeAction).where(RestorativeAction.case_id == case_id)
-                                       .order_by(col(RestorativeAction.created_at), col(RestorativeAction.id)))))
+        return list(s.exec(select(RestorativeAction).where(RestorativeAction.case_id == case_id)
+                           .order_by(col(RestorativeAction.created_at), col(RestorativeAction.id))))
 
 
 def update_action(db: Database, *, action_id: str, principal: Principal, status: str, evidence: str | None,
