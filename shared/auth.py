@@ -170,6 +170,21 @@ class KeySet:
             self._refresh_in_background()
         return cached
 
+    def would_fetch(self, kid: str | None) -> bool:
+        """Whether finding the key for ``kid`` could make a network call now (the first load, or
+        a refresh for an unknown kid whose interval has passed). Stale keys never block: they
+        refresh in the background."""
+        cached = self._cached
+        if cached is None:
+            return True
+        if kid is None or any(k.get("kid") == kid for k in cached):
+            return False
+        now = time.monotonic()
+        interval = self._settings.jwks_min_refresh_seconds
+        seen = self._unknown.get(kid)
+        recently_unknown = seen is not None and now - seen < interval
+        return not recently_unknown and now - self._last_attempt >= interval
+
     def keys_for_unknown_kid(self, kid: str) -> list[dict[str, Any]]:
         """A token names a kid we do not have: refresh once per interval, for all of them."""
         now = time.monotonic()
@@ -252,6 +267,15 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings, mode: Mode) -> None:
         self.settings = settings
         self.keyset = KeySet(settings, mode)
+
+    def verifies_without_io(self, token: str) -> bool:
+        """True when ``verify(token)`` will not touch the network (so it may run on the event
+        loop): the keys are loaded and the token's kid is known or was just found unknown."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid") if len(token) <= self.settings.max_token_bytes else None
+        except JWTError:
+            return True  # refused without looking at any key
+        return not self.keyset.would_fetch(kid)
 
     def verify(self, token: str) -> Principal:
         s = self.settings

@@ -1,6 +1,6 @@
 """The typed dependencies routers use: the database, the clock, the caller.
 
-All of them are ``async def`` that do no I/O, so they cost no thread hop. The database
+All of them are ``async def`` and do no blocking I/O on the loop, so they cost no thread hop. The database
 dependency hands the router a ``Database``; the use-case it calls opens ``db.read()`` or
 ``db.write()`` itself, inside the endpoint's own thread, so a transaction begins and ends in
 one thread call and never waits for a thread token while it holds a connection or a lock.
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from shared.auth import Principal, TokenVerifier
 from shared.db import Database
@@ -45,16 +46,21 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, from a bearer token, or None. Verifying is CPU only once the IdP's keys are
+    loaded, so it runs on the event loop (no thread hop on every request); only when it might
+    fetch keys (the first load, an unknown kid) does it move to a thread."""
     token = _bearer(request)
     if token is None:
         return None
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(token)
+    if verifier.verifies_without_io(token):
+        return verifier.verify(token)
+    return await run_in_threadpool(verifier.verify, token)
 
 
-def current_principal(request: Request) -> Principal:
-    principal = optional_principal(request)
+async def current_principal(request: Request) -> Principal:
+    principal = await optional_principal(request)
     if principal is None:
         raise Unauthorized("This endpoint needs a staff or service token.")
     return principal

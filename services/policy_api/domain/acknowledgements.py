@@ -16,7 +16,7 @@ from sqlalchemy import Integer, func, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog
-from services.policy_api.domain.context import WriteContext, read
+from services.policy_api.domain.context import WriteContext
 from services.policy_api.domain.models import (
     Account,
     Acknowledgement,
@@ -61,7 +61,7 @@ def list_for_version(
     db: Database, *, policy_id: str, version_id: str, limit: int, offset: int
 ) -> tuple[list[Acknowledgement], int]:
     """Three statements: the version, the count, the page."""
-    with read(db) as s:
+    with db.read() as s:
         version = get_version(s, policy_id, version_id, public=False)
         query = select(Acknowledgement).where(Acknowledgement.version_id == version.id)
         total = s.exec(select(func.count()).select_from(query.subquery())).one()
@@ -137,7 +137,7 @@ def _bound_page(session: Session, query: Any, *, limit: int, offset: int) -> Bou
 
 def bound_staff(db: Database, *, policy_id: str, limit: int, offset: int) -> BoundPage:
     """Three statements: the policy, the count, the page."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=False)
         return _bound_page(s, _bound_query(policy), limit=limit, offset=offset)
 
@@ -153,7 +153,7 @@ class Missing:
 def missing(db: Database, *, policy_id: str, limit: int, offset: int) -> Missing:
     """Bound staff who have not acknowledged the current published version. Five statements: the
     policy, its current version, how many are bound, then count and page of those missing."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=False)
         version = current_version(s, policy.id)
         if version is None:
@@ -193,7 +193,7 @@ def version_in_force(session: Session, on: date, kind: str = "social_media_polic
 
 
 def check(db: Database, *, employee_id: str, on: date) -> CheckResult:
-    with read(db) as s:
+    with db.read() as s:
         version = version_in_force(s, on)
         if version is None:
             return CheckResult(None, None, None, False, None)

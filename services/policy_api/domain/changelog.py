@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
-from services.policy_api.domain.context import read
 from services.policy_api.domain.models import ChangeLogEntry
 from shared.db import Database
 
@@ -65,7 +64,7 @@ def list_changes(
         query = query.where(ChangeLogEntry.actor == actor)
     if since:
         query = query.where(col(ChangeLogEntry.at) >= since)
-    with read(db) as s:
+    with db.read() as s:
         total = s.exec(select(func.count()).select_from(query.subquery())).one()
         rows = s.exec(query.order_by(col(ChangeLogEntry.at), col(ChangeLogEntry.id)).offset(offset).limit(limit))
         return list(rows.all()), int(total)

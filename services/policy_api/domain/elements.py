@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog
-from services.policy_api.domain.context import WriteContext, read
+from services.policy_api.domain.context import WriteContext
 from services.policy_api.domain.models import Element
 from shared.db import Database
 
@@ -58,7 +58,7 @@ def known_keys(session: Session) -> set[str]:
 def ensure_seeded(db: Database) -> None:
     """Seed the catalogue if its table is empty (the migration seeds it too; this covers databases
     emptied after migrating, as the tests do). A concurrent first caller may win the insert."""
-    with read(db) as s:
+    with db.read() as s:
         empty = s.exec(select(Element.key).limit(1)).first() is None
     if empty:
         try:
@@ -69,7 +69,7 @@ def ensure_seeded(db: Database) -> None:
 
 
 def list_elements(db: Database) -> list[Element]:
-    with read(db) as s:
+    with db.read() as s:
         return catalogue(s)
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from services.policy_api.domain.context import read
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
 from services.policy_api.domain.policies import PUBLIC
 from shared.db import Database
@@ -19,7 +18,7 @@ class FeedRows:
 
 
 def latest(db: Database, *, limit: int) -> FeedRows:
-    with read(db) as s:
+    with db.read() as s:
         publications = s.exec(
             select(PolicyVersion, Policy).join(Policy, col(Policy.id) == col(PolicyVersion.policy_id))
             .where(col(PolicyVersion.state).in_(PUBLIC), col(PolicyVersion.published_at).is_not(None))

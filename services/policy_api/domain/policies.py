@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog, completeness
-from services.policy_api.domain.context import WriteContext, flush_or_conflict, read
+from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
 from services.policy_api.domain.state_machine import OPEN_STATES, PUBLIC_STATES, VersionState
 from shared.db import Database
@@ -173,17 +173,17 @@ def detail(session: Session, policy_id: str, *, staff: bool) -> PolicyDetail:
 
 
 def list_policies(db: Database, *, public: bool, kind: str | None, limit: int, offset: int) -> PolicyPage:
-    with read(db) as s:
+    with db.read() as s:
         return policy_rows(s, public=public, kind=kind, limit=limit, offset=offset)
 
 
 def policy_detail(db: Database, *, policy_id: str, staff: bool) -> PolicyDetail:
-    with read(db) as s:
+    with db.read() as s:
         return detail(s, policy_id, staff=staff)
 
 
 def policy_row(db: Database, *, policy_id: str, staff: bool) -> PolicyRow:
-    with read(db) as s:
+    with db.read() as s:
         return get_policy_row(s, policy_id, public=not staff)
 
 

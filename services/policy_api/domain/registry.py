@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog
-from services.policy_api.domain.context import WriteContext, flush_or_conflict, read
+from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Account, IdempotencyKey, PostingPrivilege, PrivilegeEvent
 from shared import idempotency
 from shared.db import Database
@@ -90,13 +90,13 @@ def list_accounts(
     db: Database, *, status: str | None = None, department: str | None = None, platform: str | None = None,
     limit: int, offset: int,
 ) -> tuple[list[Account], int]:
-    with read(db) as s:
+    with db.read() as s:
         return accounts_page(s, status=status, department=department, platform=platform, limit=limit,
                              offset=offset)
 
 
 def account(db: Database, *, account_id: str) -> Account:
-    with read(db) as s:
+    with db.read() as s:
         return get_account(s, account_id)
 
 
@@ -107,7 +107,7 @@ def privileges(
     query = select(PostingPrivilege).where(PostingPrivilege.account_id == account_id)
     if not include_inactive:
         query = query.where(col(PostingPrivilege.active).is_(True))
-    with read(db) as s:
+    with db.read() as s:
         get_account(s, account_id)
         total = s.exec(select(func.count()).select_from(query.subquery())).one()
         rows = s.exec(query.order_by(col(PostingPrivilege.employee_id)).offset(offset).limit(limit)).all()
@@ -120,7 +120,7 @@ def privilege_history(
     query = select(PrivilegeEvent).where(PrivilegeEvent.account_id == account_id)
     if employee_id is not None:
         query = query.where(PrivilegeEvent.employee_id == employee_id)
-    with read(db) as s:
+    with db.read() as s:
         get_account(s, account_id)
         total = s.exec(select(func.count()).select_from(query.subquery())).one()
         rows = s.exec(query.order_by(col(PrivilegeEvent.at), col(PrivilegeEvent.id)).offset(offset).limit(limit))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.policy_api.domain import changelog, review_schedule
-from services.policy_api.domain.context import WriteContext, read
+from services.policy_api.domain.context import WriteContext
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
 from services.policy_api.domain.policies import (
     PUBLIC,
@@ -85,7 +85,7 @@ def list_reviews(
     db: Database, *, policy_id: str, public: bool, limit: int, offset: int
 ) -> tuple[list[PolicyReview], int]:
     """Three statements: the visibility check, the count, the page."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=public)
         return reviews_page(s, policy.id, limit=limit, offset=offset)
 
@@ -138,7 +138,7 @@ def reviews_due(db: Database, *, today: date, within_days: int, limit: int, offs
         .outerjoin(last, last.c.policy_id == col(Policy.id))
         .where(col(current.published_at).is_not(None), due <= literal(horizon_key))
     )
-    with read(db) as s:
+    with db.read() as s:
         total = s.exec(select(func.count()).select_from(base.subquery())).one()
         rows = s.exec(base.order_by(due, col(Policy.identifier)).offset(offset).limit(limit)).all()
         return DuePage(rows=[PolicyRow(policy=p, current=v, last_reviewed_on=d) for p, v, d in rows],
@@ -159,7 +159,7 @@ class HistoryEntry:
 
 def history(db: Database, *, policy_id: str, public: bool) -> list[HistoryEntry]:
     """Publications, supersessions, retirements and reviews, newest first. Three statements."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=public)
         versions = s.exec(
             select(PolicyVersion).where(PolicyVersion.policy_id == policy.id, col(PolicyVersion.state).in_(PUBLIC))

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.policy_api.domain import completeness, elements, reviews, versions
-from services.policy_api.domain.context import read
 from services.policy_api.domain.models import Account, PolicyReview, PolicyVersion, Section
 from services.policy_api.domain.policies import PolicyRow, get_policy_row, policy_rows, versions_of
 from services.policy_api.domain.registry import accounts_page
@@ -42,7 +41,7 @@ class IndexData:
 def index(db: Database, *, metrics: Callable[[], PublicMetrics | None]) -> IndexData:
     """Five statements: policies (count, page), their versions, accounts (count, page); then case_api's
     public metrics (``metrics``, cached by its source), asked with no transaction open."""
-    with read(db) as s:
+    with db.read() as s:
         page = policy_rows(s, public=True, kind=None, limit=MAX_POLICIES, offset=0)
         by_policy = versions_of(s, [r.policy.id for r in page.rows], public=True)
         accounts, _ = accounts_page(s, exclude_status="retired", limit=MAX_ACCOUNTS, offset=0)
@@ -62,7 +61,7 @@ class VersionPage:
 def version_page(db: Database, *, policy_id: str, version_id: str | None) -> VersionPage:
     """A policy's page (its current version, else its latest public one) or one public version's.
     Six statements: the policy, its versions, the sections, the catalogue, the reviews (count, page)."""
-    with read(db) as s:
+    with db.read() as s:
         row = get_policy_row(s, policy_id, public=True)
         public_versions = versions_of(s, [row.policy.id], public=True)[row.policy.id]
         if version_id is None:
@@ -87,7 +86,7 @@ class DiffPage:
 
 def diff_page(db: Database, *, policy_id: str, from_id: str, to_id: str) -> DiffPage:
     """Four statements: the policy, its versions, both versions, their sections."""
-    with read(db) as s:
+    with db.read() as s:
         row = get_policy_row(s, policy_id, public=True)
         public_versions = versions_of(s, [row.policy.id], public=True)[row.policy.id]
         d = versions.compare(s, row.policy, from_id, to_id, public=True)

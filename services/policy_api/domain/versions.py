@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from services.policy_api.domain import changelog, completeness, diff, elements, markdown
-from services.policy_api.domain.context import WriteContext, flush_or_conflict, read
+from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Policy, PolicyVersion, Section
 from services.policy_api.domain.policies import PUBLIC, current_version, get_policy, open_version
 from services.policy_api.domain.state_machine import Action, VersionState, is_editable, next_state
@@ -128,14 +128,14 @@ def list_versions(
     db: Database, *, policy_id: str, public: bool, limit: int, offset: int
 ) -> tuple[list[PolicyVersion], int]:
     """Three statements: the visibility check, the count, the page."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=public)
         return versions_page(s, policy.id, public=public, limit=limit, offset=offset)
 
 
 def version_detail(db: Database, *, policy_id: str, version_id: str, public: bool) -> VersionWithSections:
     """Two statements: the version, its sections."""
-    with read(db) as s:
+    with db.read() as s:
         version = get_version(s, policy_id, version_id, public=public)
         return VersionWithSections(version=version, sections=sections(s, version.id))
 
@@ -149,7 +149,7 @@ class VersionChecklist:
 
 def version_checklist(db: Database, *, policy_id: str, version_id: str, public: bool) -> VersionChecklist:
     """Four statements: the policy, the version, the catalogue, the sections."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=public)
         version = get_version(s, policy.id, version_id, public=public)
         return VersionChecklist(policy=policy, version=version, checklist=checklist(s, policy, version))
@@ -187,7 +187,7 @@ def compare(session: Session, policy: Policy, from_id: str, to_id: str, *, publi
 
 def version_diff(db: Database, *, policy_id: str, from_id: str, to_id: str, public: bool) -> VersionDiff:
     """Three statements: the policy, both versions, their sections."""
-    with read(db) as s:
+    with db.read() as s:
         policy = get_policy(s, policy_id, public=public)
         return compare(s, policy, from_id, to_id, public=public)
 

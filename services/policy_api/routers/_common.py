@@ -12,7 +12,7 @@ from services.policy_api.domain.context import WriteContext
 from shared.auth import Principal, Role
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from shared.timeutil import Clock
-from shared.web import optional_principal
+from shared.web import OptionalPrincipalDep
 
 EDITORS = (Role.policy_editor, Role.policy_approver, Role.records_manager, Role.admin)
 APPROVERS = (Role.policy_approver, Role.admin)
@@ -38,13 +38,7 @@ OffsetQ = Annotated[int, Query(ge=0, le=1_000_000)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
 
-async def _optional_principal(request: Request) -> Principal | None:
-    # shared.web's optional_principal is a sync def, which FastAPI runs in the thread pool: one more
-    # thread hop on every public GET. Verifying a token does no I/O, so it runs on the loop here.
-    return optional_principal(request)
-
-
-OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+OptionalPrincipal = OptionalPrincipalDep  # shared.web verifies on the loop when no key fetch is needed
 
 
 async def ensure_catalogue(request: Request) -> None:
