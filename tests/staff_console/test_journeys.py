@@ -4,6 +4,7 @@ docs/screenshots/console-*.png."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -34,6 +35,17 @@ def report(stack: ConsoleStack, token: Any, *, department: str = "Police", text:
     return dict(case.json())
 
 
+def summary_has_focus(page: Any, seconds: float = 3.0) -> None:
+    """The error summary takes the focus (autofocus, no script). Polled from Python: the page's CSP
+    forbids the eval Playwright's wait_for_function would need."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if page.evaluate("document.activeElement && document.activeElement.classList.contains('error-summary')"):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the error summary did not receive the focus")
+
+
 def no_horizontal_scroll(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -53,8 +65,7 @@ def test_intake_triages_a_new_report_and_assigns_it(browser, console_stack, toke
     page.select_option("#transition-to", "dismissed")
     page.click("#transition button[type=submit]")
     assert page.title().startswith("Error:")
-    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')",
-                           timeout=3000)
+    summary_has_focus(page)
     assert_accessible(page, "case: refused transition")
     shoot(page, "error-summary")
 
@@ -116,8 +127,7 @@ def test_the_investigator_records_a_sustained_finding(browser, console_stack, to
     hr.fill("#decision-justification", "Too short")
     hr.click("button:has-text('Record the decision')")
     assert hr.title().startswith("Error:")
-    hr.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')",
-                         timeout=3000)
+    summary_has_focus(hr)
     assert_accessible(hr, "decision refused")
     hr.select_option("#decision-action", "suspension")
     hr.fill("#decision-justification", "Repeated public ridicule of a resident after a warning from the PIO.")
