@@ -19,7 +19,13 @@ def monitoring(request: Request, session: User, api: UserApi, within_days: int =
     overdue = api.get("case_api", "/v1/monitoring/reviews/overdue", limit=50)
     in_progress = api.get("case_api", "/v1/monitoring/reviews", status="in_progress", limit=50)
     return render(request, "monitoring.html", due=due, overdue=overdue, in_progress=in_progress,
-                  within_days=within_days)
+                  within_days=within_days, handles=_handles(api))
+
+
+def _handles(api: UserApi) -> dict[str, str]:
+    """Account id -> handle, from the public registry (one page of 100; ids beyond show as ids)."""
+    page = api.get("policy_api", "/v1/accounts", limit=100)
+    return {a["id"]: f"{a['handle']} ({a['platform']})" for a in page.get("items", [])}
 
 
 @router.get("/monitoring/reviews/{review_id}")
@@ -28,7 +34,8 @@ def review(request: Request, session: User, api: UserApi, review_id: str) -> Res
     findings = api.get("case_api", f"/v1/monitoring/reviews/{review_id}/findings")
     by_cell = {(f["post_id"], f["item_key"]): f for f in findings}
     total = len(item.get("sample") or []) * len(item.get("checklist") or [])
-    return render(request, "review.html", review=item, by_cell=by_cell, done=len(by_cell), total=total)
+    return render(request, "review.html", review=item, by_cell=by_cell, done=len(by_cell), total=total,
+                  handles=_handles(api))
 
 
 @router.post("/monitoring/reviews/{review_id}/start")
