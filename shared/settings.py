@@ -125,6 +125,8 @@ class ServiceSettings(DatabaseSettings):
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576,
                                   description="Total size of a request's headers (431 above it).")
     max_header_count: int = Field(default=100, ge=10, le=1000, description="Headers per request (431 above it).")
+    serve_docs: bool = Field(default=False, description="Serve /docs and /openapi.json in production "
+                             "(always on in dev; never for case_api in production).")
     metrics_public: bool = Field(default=False, description="Serve /metrics to anyone in production.")
     metrics_token: SecretStr | None = Field(default=None, description="Bearer token a scraper presents for /metrics.")
     cors_origins: list[str] = Field(default_factory=list)

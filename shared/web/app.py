@@ -36,6 +36,7 @@ from shared.middleware import (
 from shared.schemas.problem import Problem
 from shared.settings import ServiceSettings
 from shared.timeutil import Clock, SystemClock
+from shared.web.docs import install_docs
 from shared.web.health import health_router
 from shared.web.metrics import install_metrics
 from shared.web.problems import install_problem_handlers
@@ -58,7 +59,10 @@ def create_service_app(
     security_headers: dict[str, str] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
     clock: Clock | None = None,
+    public_spec: bool = True,
 ) -> FastAPI:
+    """``public_spec=False``: the OpenAPI document and docs are never served in production, even
+    with ``SERVE_DOCS`` (case_api)."""
     configure_logging(settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
@@ -76,6 +80,7 @@ def create_service_app(
             app.state.db.dispose()
             log.info("service_stopped", service=settings.service_name)
 
+    serve_docs = settings.mode == "dev" or (settings.serve_docs and public_spec)
     app = FastAPI(
         title=title,
         description=description,
@@ -83,6 +88,9 @@ def create_service_app(
         lifespan=_lifespan,
         openapi_tags=openapi_tags,
         separate_input_output_schemas=False,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if serve_docs else None,
     )
     app.state.settings = settings
     app.state.db = Database(
@@ -96,6 +104,8 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router())
     install_metrics(app, settings)
+    if serve_docs:
+        install_docs(app, title=title, openapi_url="/openapi.json")
     for router in routers:
         app.include_router(router)
 

@@ -16,15 +16,16 @@ log = structlog.get_logger("shared.web")
 
 
 def health_router() -> APIRouter:
-    router = APIRouter(tags=["health"])
+    router = APIRouter()
 
-    @router.get("/healthz", operation_id="healthz", summary="Liveness: the process answers")
+    @router.get("/healthz", operation_id="healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:  # no I/O: answered on the event loop, no thread hop
         return {"status": "ok"}
 
     @router.get(
         "/readyz",
         operation_id="readyz",
+        tags=["health"],
         summary="Readiness: the database answers and its migrations are current",
         responses=problem_responses(503),
     )
