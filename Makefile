@@ -6,14 +6,31 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgresql lint typecheck openapi install clean bench drills
+.PHONY: run test test-sqlite test-postgresql lint typecheck openapi install clean bench drills lock lock-check
 
-$(STAMP): pyproject.toml
+# Installed from the lock file (exact versions and hashes), then the project itself without deps.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# requirements.lock: what the image installs; requirements-dev.lock: that plus the dev tools.
+# `make lock` after changing pyproject.toml (existing pins are kept where they still fit);
+# `make lock-check` (CI) fails when a lock no longer matches pyproject.toml.
+LOCK_ARGS := --generate-hashes --python-version 3.11 --quiet --no-header
+lock:  # needs uv: the dev venv has it (pip install uv otherwise)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_ARGS) -o requirements-dev.lock
+
+lock-check: $(STAMP)
+	@tmp=$$(mktemp -d) && cp requirements.lock requirements-dev.lock $$tmp/ && \
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) -o $$tmp/requirements.lock && \
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_ARGS) -o $$tmp/requirements-dev.lock && \
+	diff -u requirements.lock $$tmp/requirements.lock && diff -u requirements-dev.lock $$tmp/requirements-dev.lock \
+	|| { echo "a lock file is stale: run 'make lock' and commit it"; exit 1; }
 
 install: $(STAMP)
 
@@ -30,7 +47,7 @@ test-postgresql: $(STAMP)
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432 (see README: Tests)"; exit 1; }
 	$(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
-lint: $(STAMP)
+lint: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/civicsocial openapi --check
 
