@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 
 from services.case_api.domain import ladder
-from services.case_api.domain.cases import Sla
+from services.case_api.domain.cases import DecisionRules, Sla
 from services.case_api.domain.monitoring import Cadence
 from services.case_api.settings import CaseSettings
 from shared.http import ServiceClient
@@ -31,10 +31,16 @@ async def _peers(request: Request) -> ServiceClient:
     return peers
 
 
+async def _rules(settings: Annotated[CaseSettings, Depends(_settings)]) -> DecisionRules:
+    return DecisionRules(directors=settings.department_directors,
+                         amendment_reason_min_chars=settings.amendment_reason_min_chars)
+
+
 SettingsDep = Annotated[CaseSettings, Depends(_settings)]
 SlaDep = Annotated[Sla, Depends(_sla)]
 MatrixDep = Annotated[ladder.Matrix, Depends(_matrix)]
 PeersDep = Annotated[ServiceClient, Depends(_peers)]
+RulesDep = Annotated[DecisionRules, Depends(_rules)]
 
 
 async def _cadence(s: Annotated[CaseSettings, Depends(_settings)]) -> Cadence:

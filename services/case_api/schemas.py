@@ -57,6 +57,43 @@ class FindingIn(InputModel):
 class DecisionIn(InputModel):
     action: DisciplinaryAction
     justification: str | None = Field(default=None, max_length=5000)
+    amendment_reason: str | None = Field(default=None, max_length=5000, description=(
+        "Required when a decision is already in force: the change is an amendment, in force once a second "
+        "approver (not its author, not the earlier decider) approves it."))
+
+
+class DecisionOut(OutputModel):
+    id: str
+    version: int
+    amends: str | None
+    action: DisciplinaryAction
+    recommended: DisciplinaryAction
+    differs: bool
+    heavier: bool
+    justification: str | None
+    amendment_reason: str | None
+    decided_by: str
+    role: str
+    decided_at: datetime
+    approval_rule: str | None = Field(description="amendment | director_is_subject | null (none needed)")
+    approved_by: str | None
+    approved_at: datetime | None
+    status: Literal["pending", "in_force", "superseded", "withdrawn"]
+
+
+class ConflictIn(InputModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Kept with the declaration, not shown to others.")
+
+
+class ConflictOut(OutputModel):
+    case_id: str
+    declared_at: datetime
+    recused: bool = True
+
+
+class InvolvedIn(InputModel):
+    person_id: str = Field(min_length=1, max_length=100, description="The employee id of a person the case involves.")
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class NoteIn(InputModel):
@@ -122,6 +159,10 @@ class CaseOut(CaseSummaryOut):
     updated_at: datetime
     employee_visible: bool = Field(default=False, description="Whether your role may see the employee concerned.")
     employee_id: str | None = Field(default=None, description="Confidential; every read is audited.")
+    involved: list[str] = Field(default_factory=list, description="Others the case involves (confidential, "
+                                "as the employee); they are recused from the case.")
+    disciplinary_visible: bool = Field(default=True, description="Whether your role may see the disciplinary action "
+                                       "(PIOs may not: decision and the recommended action are null).")
     allowed_transitions: list[str] = Field(default_factory=list)
     reports: list[ReportLinkOut] = Field(default_factory=list)
 
@@ -167,6 +208,8 @@ class AuditEntryOut(OutputModel):
     detail: dict[str, Any]
     prev_hash: str
     hash: str
+    redacted: bool = Field(default=False, description="Identities (auditors) or the disciplinary action were "
+                           "replaced by [redacted]; the hash is of the full entry.")
 
 
 class AuditVerifyOut(OutputModel):

@@ -38,3 +38,8 @@ class CaseSettings(ServiceSettings):
                                        description="A review is due this many days after its period ends.")
     monitoring_sync_seconds: float = Field(default=6 * 3600, ge=0, le=7 * 86400,
                                            description="Background registry sync interval; 0 disables it.")
+    department_directors: dict[str, str] = Field(default_factory=dict, description=(
+        "Department -> employee id of its director. A case whose subject is the director is decided by HR "
+        "and needs a second approver from outside the department."))
+    amendment_reason_min_chars: int = Field(default=20, ge=1, le=2000,
+                                            description="Minimum length of the reason for amending a decision.")

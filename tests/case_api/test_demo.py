@@ -38,5 +38,5 @@ def test_demo_loads_cases_in_several_states(make_app, live, dev_key, token):
         assert len(staff) == 5
         assert {x["state"] for x in staff} == {"received", "triaged", "actions", "dismissed", "closed"}
         reviews = c.get("/v1/monitoring/reviews").json()
-        assert reviews["total"] == 1 and reviews["items"][0]["department"] == "Parks"
+        assert reviews["total"] == 1 and reviews["items"][0]["department"] == "Parks and Recreation"
         assert c.get("/v1/audit/verify").json()["ok"] is True

@@ -74,7 +74,7 @@ async def test_staff_figures_from_sql(make_app, client, token):
     m = (await c.get("/v1/metrics", headers=token("auditor"))).json()
     assert m["cases_total"] == 7
     assert m["by_category"] == {"personal_attack": 6, "other": 6}
-    assert m["by_department"] == {"Parks": 3, "Police": 3, "Transit": 1}
+    assert m["by_department"] == {"Parks and Recreation": 3, "Police": 3, "Transit": 1}
     assert m["by_state"] == {"dismissed": 5, "finding_recorded": 1, "received": 1}
     assert m["by_outcome"] == {"dismissed": 5}
     assert m["resolved"] == 5

@@ -175,8 +175,8 @@ async def test_incomplete_review_cannot_complete_and_writes_need_monitor(registr
     assert r.status_code == 409 and r.json()["missing"] == len(rv["checklist"])
     # a department-scoped reader sees only their department's reviews
     parks = token("department_director", department="Parks")
-    assert all(x["department"] == "Parks"
-               for x in (await c.get("/v1/monitoring/reviews", headers=parks)).json()["items"])
+    parks_reviews = (await c.get("/v1/monitoring/reviews", headers=parks)).json()["items"]
+    assert parks_reviews and all(x["department"] == "Parks and Recreation" for x in parks_reviews)
     police_review = next(x for x in (await c.get("/v1/monitoring/reviews", headers=mon)).json()["items"]
                          if x["department"] == "Police")
     assert (await c.get(f"/v1/monitoring/reviews/{police_review['id']}", headers=parks)).status_code == 404

@@ -24,7 +24,7 @@ async def test_cells_under_five_are_suppressed(make_app, client, token):
     assert m["suppression_threshold"] == 5 and m["cases_total"] == 13
     deps = {cell["key"]: cell["count"] for cell in m["by_department"]}
     # Parks (2) is hidden, and so is the next smallest (Transit, 5) so Parks cannot be recovered by subtraction.
-    assert deps == {"Police": 6, "Parks": None, "Transit": None}
+    assert deps == {"Police": 6, "Parks and Recreation": None, "Transit": None}
     cats = {cell["key"]: cell["count"] for cell in m["by_category"]}
     assert cats == {"personal_attack": 11, "personal_opinion": None}
     assert {cell["key"]: cell["count"] for cell in m["by_state"]} == {"received": 13}

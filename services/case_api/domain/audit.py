@@ -20,11 +20,9 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from services.case_api.domain import audit_chain
-from services.case_api.domain.access import ensure_visible
 from services.case_api.domain.models import AuditEntry, AuditHead, Case, RestorativeAction
-from shared.auth import Principal
 from shared.db import Database
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict
 from shared.timeutil import as_utc
 
 AUDIT_LOCK_KEY = 0x0A0D17  # pg advisory lock id for appends
@@ -168,17 +166,3 @@ def is_sealed(session: Session, row: Case | RestorativeAction) -> bool:
             if s.get("table") == table and s.get("id") == row.id:
                 return bool(s.get("digest") == row_digest(row, SEALED[table][1]))
     return True
-
-
-def case_entries(db: Database, *, case_id: str, principal: Principal, limit: int,
-                 offset: int) -> list[AuditEntry]:
-    """The audit entries of one case the principal may see, in chain order (ix_audit_entries_case_id_seq)."""
-    with db.read() as s:
-        case = s.get(Case, case_id) if len(case_id) <= 36 else None
-        if case is None:
-            raise NotFound("No such case.")
-        ensure_visible(principal, case.department)
-        return list(s.execute(
-            select(AuditEntry).where(col(AuditEntry.case_id) == case_id)
-            .order_by(col(AuditEntry.seq)).limit(limit).offset(offset)
-        ).scalars())

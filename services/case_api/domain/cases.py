@@ -10,27 +10,42 @@ reporter may see writes an outbox event in the same transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import text
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from services.case_api import clients
-from services.case_api.domain import access, audit, ladder
-from services.case_api.domain.models import Case, CaseMessage, CaseNote, CaseReport, OutboxMessage
+from services.case_api.domain import access, audit, identity, ladder
+from services.case_api.domain.models import (
+    AuditEntry,
+    Case,
+    CaseDecision,
+    CaseMessage,
+    CaseNote,
+    CaseParty,
+    CaseReport,
+    OutboxMessage,
+)
 from services.case_api.domain.paging import Listing
 from services.case_api.domain.state_machine import OPEN, TERMINAL, CaseFacts, Finding, State, check, public_status
 from services.case_api.domain.topics import REPORT_EVENT
 from shared.auth import Principal, Role
 from shared.db import Database
-from shared.errors import Conflict, NotFound, ValidationFailed, field_error
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from shared.http import ServiceClient
 from shared.ids import new_id, new_reference
 from shared.outbox import enqueue
 from shared.schemas.intake import PublicStatus, ReportEvent
 from shared.schemas.messages import ReportEventMessage
+from shared.timeutil import utcnow
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,11 +61,46 @@ class Sla:
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case as one caller may see it: the row, its reports, and whether the employee is visible."""
+    """A case as one caller may see it: the row, its reports, its parties and what the caller's
+    roles let them see (``access.visibility``); ``fields()`` is the document ``access`` shaped."""
 
     case: Case
     reports: list[CaseReport]
-    employee_visible: bool
+    seen: access.Visibility
+    parties: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def employee_visible(self) -> bool:
+        return self.seen.employee
+
+    def fields(self) -> dict[str, Any]:
+        raw = {c: getattr(self.case, c) for c in Case.model_fields}
+        raw["involved"] = sorted(k for k, kind in self.parties if kind == "involved")
+        return access.shape_case(raw, self.seen)
+
+
+def recusal_audited(attempted: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Wrap a use-case ``(db, ..., principal=, now=)``: a recusal refusal raised inside it (its unit
+    of work already rolled back) is audited as ``case.recusal_refused`` in a unit of its own, then
+    answered as the 404 (or the 422 for a recused assignee) it is."""
+
+    def wrap(fn: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(fn)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except (access.Recused, access.RecusedAssignee) as refusal:
+                db = args[0]
+                principal = kwargs["principal"]
+                now = kwargs.get("now")
+                assert isinstance(db, Database) and isinstance(principal, Principal)
+                with db.write() as s:
+                    audit.append(s, actor=principal.subject, action="case.recusal_refused", case_id=refusal.case_id,
+                                 detail={"attempted": attempted, "reason": refusal.reason},
+                                 now=now if isinstance(now, datetime) else utcnow())
+                raise
+        return inner
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -118,6 +168,7 @@ def new_case(session: Session, *, actor: str, now: datetime, sla: Sla, departmen
              account_text: str | None = None, platform: str | None = None, links: list[str] | None = None,
              seen_on: date | None = None, source: str = "staff", incident_key: str | None = None,
              evidence: list[dict[str, Any]] | None = None) -> Case:
+    department = identity.department(department)
     case = Case(
         reference=new_reference("C"), source=source, state=State.received.value, state_entered_at=now,
         due_at=sla.due(State.received, now), department=department, account_id=account_id,
@@ -132,16 +183,34 @@ def new_case(session: Session, *, actor: str, now: datetime, sla: Sla, departmen
     return case
 
 
-def visible_case(session: Session, case_id: str, principal: Principal, *, for_update: bool = False) -> Case:
-    """The case if the principal may see it, else ``NotFound``. ``for_update``: locked, and
-    refused (409) when its row no longer matches its audit seal."""
+def parties_of(session: Session, case_id: str) -> list[tuple[str, str]]:
+    """(person_key, kind) of the case's involved persons and declared conflicts."""
+    return [(k, kind) for k, kind in session.exec(
+        select(CaseParty.person_key, CaseParty.kind).where(CaseParty.case_id == case_id)
+        .order_by(col(CaseParty.created_at), col(CaseParty.id)))]
+
+
+def visible_case_and_parties(session: Session, case_id: str, principal: Principal, *, for_update: bool = False,
+                             what: str = "case") -> tuple[Case, list[tuple[str, str]]]:
+    """The case if the principal may see it and is not recused from it, else ``NotFound``
+    (``access.Recused`` when recused: the same 404, audited by ``recusal_audited``). ``for_update``:
+    locked, and refused (409) when its row no longer matches its audit seal."""
     case = session.get(Case, case_id, with_for_update=for_update) if len(case_id) <= 36 else None
     if case is None:
-        raise NotFound("No such case.")
-    access.ensure_visible(principal, case.department)
+        raise NotFound(f"No such {what}.")
+    access.ensure_visible(principal, case.department, what)
+    parties = parties_of(session, case.id)
+    reason = access.recusal_reason(person=principal.subject, employee_id=case.employee_id, parties=parties)
+    if reason is not None:
+        raise access.Recused(case_id=case.id, reason=reason, what=what)
     if for_update:
         audit.ensure_sealed(session, case)
-    return case
+    return case, parties
+
+
+def visible_case(session: Session, case_id: str, principal: Principal, *, for_update: bool = False,
+                 what: str = "case") -> Case:
+    return visible_case_and_parties(session, case_id, principal, for_update=for_update, what=what)[0]
 
 
 def _reports(session: Session, case_id: str) -> list[CaseReport]:
@@ -149,31 +218,38 @@ def _reports(session: Session, case_id: str) -> list[CaseReport]:
                              .order_by(col(CaseReport.created_at))))
 
 
-def _view(session: Session, case: Case, principal: Principal) -> CaseView:
+def _view(session: Session, case: Case, principal: Principal,
+          parties: list[tuple[str, str]] | None = None) -> CaseView:
     return CaseView(case=case, reports=_reports(session, case.id),
-                    employee_visible=access.can_see_employee(principal, case.department))
-
-
-def _may_read_employee(principal: Principal) -> bool:
-    return principal.has_any(*access.EMPLOYEE_READERS_UNSCOPED, Role.department_director)
+                    seen=access.visibility(principal, case.department),
+                    parties=parties if parties is not None else parties_of(session, case.id))
 
 
 # --- use-cases: reading ------------------------------------------------------------------
 
 
+@recusal_audited("case.read")
 def read_case(db: Database, *, case_id: str, principal: Principal, now: datetime) -> CaseView:
     """One case. A caller who may see the employee reads it in a write unit of work that also
     appends the ``case.confidential_read`` audit entry (the read and its audit commit together);
     everyone else reads without taking the write lock."""
-    if not _may_read_employee(principal):
+    if not access.may_read_employee(principal):
         with db.read() as s:
-            return _view(s, visible_case(s, case_id, principal), principal)
+            return _view(s, *_case_and_parties(s, case_id, principal))
     with db.write() as s:
-        view = _view(s, visible_case(s, case_id, principal), principal)
-        if view.employee_visible and view.case.employee_id:
+        view = _view(s, *_case_and_parties(s, case_id, principal))
+        involved = [k for k, kind in view.parties if kind == "involved"]
+        if view.employee_visible and (view.case.employee_id or involved):
+            fields = (["employee_id"] if view.case.employee_id else []) + (["involved"] if involved else [])
             audit.append(s, actor=principal.subject, action="case.confidential_read", case_id=view.case.id,
-                         detail={"fields": ["employee_id"]}, now=now)
+                         detail={"fields": fields}, now=now)
         return view
+
+
+def _case_and_parties(session: Session, case_id: str,
+                      principal: Principal) -> tuple[Case, Principal, list[tuple[str, str]]]:
+    case, parties = visible_case_and_parties(session, case_id, principal)
+    return case, principal, parties
 
 
 def list_cases(db: Database, *, principal: Principal, where: CaseFilter, limit: int,
@@ -184,12 +260,16 @@ def list_cases(db: Database, *, principal: Principal, where: CaseFilter, limit: 
     deps = access.visible_departments(principal)
     if deps is not None:
         q = q.where(col(Case.department).in_(sorted(deps)))
+    me = identity.person_key(principal.subject)
+    if me is not None:  # recusal: never the caller's own cases, nor those they are party to
+        q = q.where(or_(col(Case.employee_id).is_(None), col(Case.employee_id) != me),
+                    col(Case.id).not_in(select(CaseParty.case_id).where(CaseParty.person_key == me)))
     if where.state:
         q = q.where(Case.state == where.state)
     if where.department:
-        q = q.where(Case.department == where.department)
+        q = q.where(Case.department == identity.department(where.department))
     if where.assignee:
-        q = q.where(Case.assignee == where.assignee)
+        q = q.where(Case.assignee == identity.person_key(where.assignee))
     if where.due_before is not None:
         q = q.where(col(Case.due_at).is_not(None), col(Case.due_at) < where.due_before)
     if where.due_after is not None:
@@ -206,7 +286,9 @@ def list_cases(db: Database, *, principal: Principal, where: CaseFilter, limit: 
     return Listing.of(rows, total=total, limit=limit, offset=offset)
 
 
-def list_notes(db: Database, *, case_id: str, principal: Principal, limit: int, offset: int) -> list[CaseNote]:
+@recusal_audited("notes.read")
+def list_notes(db: Database, *, case_id: str, principal: Principal, limit: int, offset: int,
+               now: datetime) -> list[CaseNote]:
     with db.read() as s:
         visible_case(s, case_id, principal)
         return list(s.exec(select(CaseNote).where(CaseNote.case_id == case_id)
@@ -214,8 +296,9 @@ def list_notes(db: Database, *, case_id: str, principal: Principal, limit: int, 
                            .limit(limit).offset(offset)))
 
 
+@recusal_audited("messages.read")
 def list_messages(db: Database, *, case_id: str, principal: Principal, limit: int,
-                  offset: int) -> list[CaseMessage]:
+                  offset: int, now: datetime) -> list[CaseMessage]:
     with db.read() as s:
         visible_case(s, case_id, principal)
         return list(s.exec(select(CaseMessage).where(CaseMessage.case_id == case_id)
@@ -223,6 +306,7 @@ def list_messages(db: Database, *, case_id: str, principal: Principal, limit: in
                            .limit(limit).offset(offset)))
 
 
+@recusal_audited("contact.read")
 def reporter_contact(db: Database, peers: ServiceClient, *, case_id: str, report_id: str, principal: Principal,
                      now: datetime) -> str:
     """The reporter's email (feedback_api), every read audited. NotFound when none was given."""
@@ -239,6 +323,7 @@ def reporter_contact(db: Database, peers: ServiceClient, *, case_id: str, report
     return email
 
 
+@recusal_audited("evidence.read")
 def evidence_file(db: Database, peers: ServiceClient, *, case_id: str, evidence_id: str, principal: Principal,
                   now: datetime) -> tuple[bytes, str]:
     """An evidence file of the case as feedback_api holds it, every read audited."""
@@ -266,9 +351,10 @@ def create_case(db: Database, *, principal: Principal, now: datetime, sla: Sla, 
         case = new_case(s, actor=principal.subject, now=now, sla=sla, department=department, summary=summary,
                         categories=categories, account_id=account_id, account_text=account_text,
                         platform=platform, links=links, seen_on=seen_on)
-        return CaseView(case=case, reports=[], employee_visible=access.can_see_employee(principal, department))
+        return CaseView(case=case, reports=[], seen=access.visibility(principal, case.department))
 
 
+@recusal_audited("case.transition")
 def transition_case(db: Database, *, case_id: str, principal: Principal, target: State, now: datetime, sla: Sla,
                     reason: str | None = None, department: str | None = None,
                     outcome_summary: str | None = None) -> CaseView:
@@ -282,6 +368,7 @@ def transition_case(db: Database, *, case_id: str, principal: Principal, target:
         return _view(s, case, principal)
 
 
+@recusal_audited("case.reopen")
 def reopen_case(db: Database, *, case_id: str, principal: Principal, reason: str, now: datetime,
                 sla: Sla) -> CaseView:
     with db.write() as s:
@@ -301,12 +388,17 @@ def _transition(session: Session, *, case: Case, target: State, actor: str, now:
     check(facts, target, reason=reason)
     detail: dict[str, Any] = {"from": current.value, "to": target.value}
     if target == State.triaged and department:
+        department = identity.department(department)
         detail["department"] = {"from": case.department, "to": department}
         case.department = department
     if target == State.dismissed:
         case.dismissal_reason = reason
         detail["reason"] = reason
     if current in TERMINAL:  # reopen: the earlier finding and decision no longer stand
+        for record in decisions_of(session, case.id):
+            if record.status in ("pending", "in_force"):
+                record.status = "withdrawn"
+                session.add(record)
         case.reopen_reason = reason
         detail["reason"] = reason
         detail["previous"] = {"finding": case.finding, "decision": case.decision, "closed_at":
@@ -335,10 +427,14 @@ def _transition(session: Session, *, case: Case, target: State, actor: str, now:
     return case
 
 
+@recusal_audited("case.assign")
 def assign_case(db: Database, *, case_id: str, principal: Principal, assignee: str | None,
                 now: datetime) -> CaseView:
     with db.write() as s:
-        case = visible_case(s, case_id, principal, for_update=True)
+        case, parties = visible_case_and_parties(s, case_id, principal, for_update=True)
+        assignee = identity.person_key(assignee)
+        if access.recusal_reason(person=assignee, employee_id=case.employee_id, parties=parties):
+            raise access.RecusedAssignee(case_id=case.id)
         before = case.assignee
         case.assignee = assignee
         case.updated_at = now
@@ -349,11 +445,15 @@ def assign_case(db: Database, *, case_id: str, principal: Principal, assignee: s
         return _view(s, case, principal)
 
 
+@recusal_audited("case.identify_employee")
 def identify_employee(db: Database, *, case_id: str, principal: Principal, employee_id: str | None,
                       now: datetime) -> CaseView:
     with db.write() as s:
         case = visible_case(s, case_id, principal, for_update=True)
         before = case.employee_id
+        employee_id = identity.person_key(employee_id)
+        if employee_id is not None and employee_id == identity.person_key(case.assignee):
+            raise Conflict("The employee is this case's assignee: assign the case to someone else first.")
         case.employee_id = employee_id
         case.updated_at = now
         s.add(case)
@@ -368,7 +468,8 @@ def priors(session: Session, *, employee_id: str, exclude_case_id: str, since: d
     """Sustained findings for the same employee in ``[since, until)``, other than this case."""
     return list(session.exec(
         select(Case).where(
-            Case.employee_id == employee_id, Case.finding == Finding.sustained.value, Case.id != exclude_case_id,
+            Case.employee_id == identity.person_key(employee_id), Case.finding == Finding.sustained.value,
+            Case.id != exclude_case_id,
             col(Case.finding_at) >= since, col(Case.finding_at) < until,
         ).order_by(col(Case.finding_at))
     ))
@@ -381,6 +482,7 @@ class _FindingInputs:
     seen_on: date | None
 
 
+@recusal_audited("case.finding")
 def record_finding(db: Database, peers: ServiceClient, *, case_id: str, principal: Principal, finding: Finding,
                    severity: int | None, summary: str | None, now: datetime, sla: Sla, matrix: ladder.Matrix,
                    acknowledgement_timeout: float) -> CaseView:
@@ -450,45 +552,206 @@ def _record_finding(session: Session, *, case: Case, finding: Finding, severity:
     return case
 
 
+@dataclass(frozen=True)
+class DecisionRules:
+    """Where the resolution leaves room (settings ``CASE_API_DEPARTMENT_DIRECTORS``,
+    ``CASE_API_AMENDMENT_REASON_MIN_CHARS``): who directs each department, and how long an
+    amendment's reason must be."""
+
+    directors: dict[str, str] = field(default_factory=dict)
+    amendment_reason_min_chars: int = 20
+
+    def director_is_subject(self, case: Case) -> bool:
+        director = {identity.department(d): identity.person_key(e) for d, e in self.directors.items()}
+        return case.employee_id is not None and director.get(case.department) == case.employee_id
+
+
+def decisions_of(session: Session, case_id: str) -> list[CaseDecision]:
+    return list(session.exec(select(CaseDecision).where(CaseDecision.case_id == case_id)
+                             .order_by(col(CaseDecision.version))))
+
+
+def _decision_detail(record: CaseDecision) -> dict[str, Any]:
+    return {"decision_id": record.id, "version": record.version, "amends": record.amends, "action": record.action,
+            "recommended": record.recommended, "differs": record.differs, "heavier": record.heavier,
+            "justification": record.justification, "amendment_reason": record.amendment_reason,
+            "decided_by": record.decided_by, "role": record.role, "at": record.decided_at.isoformat(),
+            "approval_rule": record.approval_rule, "approved_by": record.approved_by, "status": record.status}
+
+
+def _put_in_force(session: Session, *, case: Case, record: CaseDecision, previous: CaseDecision | None,
+                  now: datetime, sla: Sla) -> None:
+    if previous is not None:
+        previous.status = "superseded"
+        session.add(previous)
+    record.status = "in_force"
+    session.add(record)
+    case.decision = {k: v for k, v in _decision_detail(record).items() if k != "status"}
+    if case.state == State.finding_recorded.value:
+        _set_state(case, State.actions, now, sla)
+    case.updated_at = now
+    session.add(case)
+    session.flush()
+
+
+@recusal_audited("case.decision")
 def record_decision(db: Database, *, case_id: str, principal: Principal, action: ladder.DisciplinaryAction,
-                    justification: str | None, now: datetime, sla: Sla) -> CaseView:
-    """The disciplinary decision by hr or the department director. It may differ from the
-    recommendation only with a written justification. Moves finding_recorded -> actions."""
-    role = Role.hr.value if principal.has_any(Role.hr) else Role.department_director.value
+                    justification: str | None, now: datetime, sla: Sla, rules: DecisionRules,
+                    amendment_reason: str | None = None) -> CaseView:
+    """The disciplinary decision by hr or the department director: a record (``case_decisions``),
+    never an overwritten field. It may differ from the recommendation only with a written
+    justification. The first decision is in force at once and moves finding_recorded -> actions,
+    unless the subject is the department's director: then only HR decides, and a second approver
+    from outside the department puts it in force. A later decision is an *amendment*: it needs a
+    reason and a second approver who is neither its author nor the decider of the one it amends;
+    until approved the decision in force stays, and both stay in the history."""
     actor = principal.subject
     with db.write() as s:
-        case = visible_case(s, case_id, principal, for_update=True)
+        case, parties = visible_case_and_parties(s, case_id, principal, for_update=True)
         access.ensure_acts_in_department(principal, case.department, access.DECIDE)
         if case.finding != Finding.sustained.value or case.recommendation is None:
             raise Conflict("Only a case with a sustained finding takes a disciplinary decision.",
                            current_state=case.state)
         if case.state not in (State.finding_recorded.value, State.actions.value):
             raise Conflict("The decision is taken after the finding and before closing.", current_state=case.state)
+        director_subject = rules.director_is_subject(case)
+        if director_subject and not principal.has_any(Role.hr):
+            raise Conflict("The subject of this case directs its department: HR decides, with a second approver "
+                           "from outside the department.", current_state=case.state)
+        role = Role.hr.value if principal.has_any(Role.hr) else Role.department_director.value
         recommended = ladder.DisciplinaryAction(case.recommendation["action"])
         problem = ladder.check_decision(recommended, action, justification)
         if problem:
             raise ValidationFailed(problem, errors=[field_error(["body", "justification"], "required when the "
                                                                 "decision differs from the recommendation")])
-        case.decision = {
-            "action": action.value,
-            "recommended": recommended.value,
-            "differs": action != recommended,
-            "heavier": ladder.ACTION_RANK[action] > ladder.ACTION_RANK[recommended],
-            "justification": justification,
-            "decided_by": actor,
-            "role": role,
-            "at": now.isoformat(),
-        }
-        if case.state == State.finding_recorded.value:
-            _set_state(case, State.actions, now, sla)
-        case.updated_at = now
-        s.add(case)
+        history = decisions_of(s, case.id)
+        if any(d.status == "pending" for d in history):
+            raise Conflict("A decision on this case awaits its second approver.", current_state=case.state)
+        in_force = next((d for d in history if d.status == "in_force"), None)
+        rule: str | None = None
+        if in_force is not None:
+            if len((amendment_reason or "").strip()) < rules.amendment_reason_min_chars:
+                raise ValidationFailed(
+                    "Changing a decision is an amendment: it needs a reason.",
+                    errors=[field_error(["body", "amendment_reason"],
+                                        f"at least {rules.amendment_reason_min_chars} characters")])
+            rule = "amendment"
+        elif director_subject:
+            rule = "director_is_subject"
+        record = CaseDecision(
+            case_id=case.id, version=len(history) + 1, amends=in_force.id if in_force else None,
+            action=action.value, recommended=recommended.value, differs=action != recommended,
+            heavier=ladder.ACTION_RANK[action] > ladder.ACTION_RANK[recommended], justification=justification,
+            amendment_reason=amendment_reason if in_force else None, decided_by=actor, role=role, decided_at=now,
+            approval_rule=rule, status="pending")
+        s.add(record)
         s.flush()
-        audit.append(s, actor=actor, action="case.decision_recorded", case_id=case.id, detail=case.decision,
-                     now=now, seal=[case])
+        if rule is None:
+            _put_in_force(s, case=case, record=record, previous=None, now=now, sla=sla)
+        audit.append(s, actor=actor, action="case.decision_recorded" if rule is None else "case.decision_proposed",
+                     case_id=case.id, detail=_decision_detail(record), now=now, seal=[case])
+        return _view(s, case, principal, parties)
+
+
+@recusal_audited("case.decision_approve")
+def approve_decision(db: Database, *, case_id: str, decision_id: str, principal: Principal, now: datetime,
+                     sla: Sla) -> CaseView:
+    """The second approver of a pending decision or amendment puts it in force."""
+    with db.write() as s:
+        case, parties = visible_case_and_parties(s, case_id, principal, for_update=True)
+        record = s.get(CaseDecision, decision_id) if len(decision_id) <= 36 else None
+        if record is None or record.case_id != case.id:
+            raise NotFound("No such decision.")
+        if record.status != "pending":
+            raise Conflict(f"The decision is {record.status}, not awaiting approval.", current_state=case.state)
+        history = decisions_of(s, case.id)
+        previous = next((d for d in history if d.id == record.amends), None)
+        deciders = {identity.person_key(record.decided_by)}
+        if previous is not None:
+            deciders.add(identity.person_key(previous.decided_by))
+        if identity.person_key(principal.subject) in deciders:
+            raise Forbidden("The second approver must be someone other than the decider(s).")
+        if record.approval_rule == "director_is_subject":
+            if not principal.has_any(Role.hr) or access.department_of(principal) == case.department:
+                raise Forbidden("This decision needs a second approver from HR outside the department.")
+        else:
+            access.ensure_acts_in_department(principal, case.department, access.APPROVE_DECISION)
+        record.approved_by = principal.subject
+        record.approved_at = now
+        in_force = next((d for d in history if d.status == "in_force"), None)
+        _put_in_force(s, case=case, record=record, previous=in_force, now=now, sla=sla)
+        audit.append(s, actor=principal.subject, action="case.decision_approved", case_id=case.id,
+                     detail=_decision_detail(record), now=now, seal=[case])
+        return _view(s, case, principal, parties)
+
+
+@recusal_audited("decisions.read")
+def list_decisions(db: Database, *, case_id: str, principal: Principal, now: datetime) -> list[CaseDecision]:
+    """The case's decision history, oldest first: every version, its approver and its status."""
+    with db.read() as s:
+        case = visible_case(s, case_id, principal)
+        if not access.visibility(principal, case.department).disciplinary:
+            raise NotFound("No such case.")
+        return decisions_of(s, case.id)
+
+
+@recusal_audited("conflict.declare")
+def declare_conflict(db: Database, *, case_id: str, principal: Principal, reason: str, now: datetime) -> CaseParty:
+    """The caller declares a conflict of interest: from now on they are recused from the case (and
+    unassigned from it if they held it)."""
+    with db.write() as s:
+        case = visible_case(s, case_id, principal, for_update=True)
+        return _add_party(s, case=case, person=principal.subject, kind="conflict", reason=reason,
+                          actor=principal.subject, now=now)
+
+
+@recusal_audited("case.name_involved")
+def name_involved(db: Database, *, case_id: str, principal: Principal, person_id: str, reason: str | None,
+                  now: datetime) -> CaseView:
+    """Name another employee as involved in the case: they are recused from it like its subject."""
+    with db.write() as s:
+        case = visible_case(s, case_id, principal, for_update=True)
+        _add_party(s, case=case, person=person_id, kind="involved", reason=reason, actor=principal.subject, now=now)
         return _view(s, case, principal)
 
 
+def _add_party(session: Session, *, case: Case, person: str, kind: str, reason: str | None, actor: str,
+               now: datetime) -> CaseParty:
+    key = identity.person_key(person)
+    if key is None:
+        raise ValidationFailed("A person is needed.", errors=[field_error(["body", "person_id"], "required")])
+    existing = session.exec(select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_key == key,
+                                                    CaseParty.kind == kind)).first()
+    if existing is not None:
+        return existing
+    party = CaseParty(case_id=case.id, person_key=key, kind=kind, reason=reason, declared_by=actor, created_at=now)
+    session.add(party)
+    unassigned = identity.person_key(case.assignee) == key
+    if unassigned:
+        case.assignee = None
+        case.updated_at = now
+        session.add(case)
+    session.flush()
+    audit.append(session, actor=actor, action=f"case.{kind}_recorded", case_id=case.id,
+                 detail={"party_id": party.id, "person": key, "unassigned": unassigned}, now=now, seal=[case])
+    return party
+
+
+@recusal_audited("audit.read")
+def audit_entries(db: Database, *, case_id: str, principal: Principal, limit: int, offset: int,
+                  now: datetime) -> list[dict[str, Any]]:
+    """The audit entries of one case, in chain order (ix_audit_entries_case_id_seq), as the caller's
+    roles may read them (``access.shape_audit_entry``: an auditor never reads the employee)."""
+    with db.read() as s:
+        case, parties = visible_case_and_parties(s, case_id, principal)
+        rows = list(s.exec(select(AuditEntry).where(col(AuditEntry.case_id) == case.id)
+                           .order_by(col(AuditEntry.seq)).limit(limit).offset(offset)))
+        seen = access.visibility(principal, case.department)
+        identities = [case.employee_id, *(k for k, kind in parties if kind == "involved")]
+        return [access.shape_audit_entry(r.model_dump(), seen=seen, identities=identities) for r in rows]
+
+
+@recusal_audited("note.add")
 def add_note(db: Database, *, case_id: str, principal: Principal, body: str, now: datetime) -> CaseNote:
     with db.write() as s:
         case = visible_case(s, case_id, principal, for_update=True)
@@ -500,6 +763,7 @@ def add_note(db: Database, *, case_id: str, principal: Principal, body: str, now
         return note
 
 
+@recusal_audited("message.send")
 def message_reporter(db: Database, *, case_id: str, principal: Principal, body: str, now: datetime) -> CaseMessage:
     with db.write() as s:
         case = visible_case(s, case_id, principal, for_update=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from services.case_api.domain import audit
+from services.case_api.domain import audit, identity
 from services.case_api.domain.cases import Sla, emit_report_event, open_case_for_incident
 from services.case_api.domain.models import Case, CaseMessage, CaseReport, IdempotencyKey
 from services.case_api.domain.state_machine import State, public_status
@@ -62,7 +62,8 @@ def _intake(session: Session, *, report: ReportForward, actor: str, now: datetim
     if case is None:
         case = Case(
             reference=new_reference("C"), source="report", state=State.received.value, state_entered_at=now,
-            due_at=sla.due(State.received, now), department=report.department, account_id=report.account_id,
+            due_at=sla.due(State.received, now), department=identity.department(report.department),
+            account_id=report.account_id,
             account_text=report.account_text, platform=report.platform.value,
             categories=[c.value for c in report.categories], summary=report.description, links=list(report.links),
             evidence=[e.model_dump(mode="json") for e in report.evidence], incident_key=report.incident_key,

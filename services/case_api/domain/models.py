@@ -223,3 +223,51 @@ class ReviewFinding(Base, table=True):
     note: str | None = Field(default=None, max_length=2000)
     case_id: str | None = Field(default=None, max_length=36)
     created_at: datetime
+
+
+# --- recusal and decisions (issue 14) ------------------------------------------------------
+
+
+class CaseParty(Base, table=True):
+    """A person the case names besides its subject employee (``involved``), or a staff member who
+    declared a conflict of interest (``conflict``). Both are recused from the case, like the
+    subject: every read and write of the case by them is 404 and audited."""
+
+    __tablename__ = "case_parties"
+    __table_args__ = (UniqueConstraint("case_id", "person_key", "kind", name="uq_case_parties_person"),
+                      Index("ix_case_parties_person_key_case_id", "person_key", "case_id"))
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    person_key: str = Field(max_length=100, description="identity.person_key of the person")
+    kind: str = Field(max_length=20, description="involved | conflict")
+    reason: str | None = Field(default=None, max_length=2000)
+    declared_by: str = Field(max_length=100)
+    created_at: datetime
+
+
+class CaseDecision(Base, table=True):
+    """Every disciplinary decision and amendment of a case, never updated except for its status
+    (pending -> in_force -> superseded) and approval. ``cases.decision`` mirrors the one in force."""
+
+    __tablename__ = "case_decisions"
+    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_case_decisions_version"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    version: int
+    amends: str | None = Field(default=None, max_length=36, description="the decision this one changes")
+    action: str = Field(max_length=40)
+    recommended: str = Field(max_length=40)
+    differs: bool
+    heavier: bool
+    justification: str | None = Field(default=None, max_length=5000)
+    amendment_reason: str | None = Field(default=None, max_length=5000)
+    decided_by: str = Field(max_length=100)
+    role: str = Field(max_length=40)
+    decided_at: datetime
+    approval_rule: str | None = Field(default=None, max_length=40,
+                                      description="amendment | director_is_subject (None: no approval needed)")
+    approved_by: str | None = Field(default=None, max_length=100)
+    approved_at: datetime | None = None
+    status: str = Field(max_length=20, description="pending | in_force | superseded | withdrawn")

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.case_api import clients
-from services.case_api.domain import access, audit, cases, checklist
+from services.case_api.domain import access, audit, cases, checklist, identity
 from services.case_api.domain.models import (
     Case,
     MonitoredAccount,
@@ -105,12 +105,14 @@ def sync_registry(session: Session, *, accounts: list[AccountPublic], now: datet
         seen.add(acc.id)
         row = session.get(MonitoredAccount, acc.id)
         if row is None:
-            row = MonitoredAccount(account_id=acc.id, department=acc.department, platform=acc.platform.value,
+            row = MonitoredAccount(account_id=acc.id, department=identity.department(acc.department) or acc.department,
+                                   platform=acc.platform.value,
                                    handle=acc.handle, status="active", first_seen_at=now, updated_at=now)
             session.add(row)
             result.added.append(acc.id)
         else:
-            row.department, row.platform, row.handle = acc.department, acc.platform.value, acc.handle
+            row.department = identity.department(acc.department) or acc.department
+            row.platform, row.handle = acc.platform.value, acc.handle
             row.status = "active"
             row.updated_at = now
             session.add(row)

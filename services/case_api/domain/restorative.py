@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from services.case_api.domain import access, audit
-from services.case_api.domain.cases import visible_case
+from services.case_api.domain.cases import recusal_audited, visible_case
 from services.case_api.domain.ladder import RestorativeKind
 from services.case_api.domain.models import Case, OutboxMessage, RestorativeAction
 from services.case_api.domain.state_machine import Finding
@@ -29,6 +29,7 @@ from shared.schemas.registry import PrivilegeRevocation
 OPEN_STATUSES = ("planned", "in_progress", "failed")
 
 
+@recusal_audited("restorative.plan")
 def plan_action(db: Database, *, case_id: str, principal: Principal, kind: RestorativeKind, owner: str,
                 due_on: date, description: str | None, account_id: str | None, now: datetime) -> RestorativeAction:
     """Plan an action after a sustained finding; a privilege revocation is queued for policy_api."""
@@ -73,13 +74,15 @@ def _create(session: Session, *, case: Case, kind: RestorativeKind, owner: str, 
     return action
 
 
-def list_actions(db: Database, *, case_id: str, principal: Principal) -> list[RestorativeAction]:
+@recusal_audited("restorative.read")
+def list_actions(db: Database, *, case_id: str, principal: Principal, now: datetime) -> list[RestorativeAction]:
     with db.read() as s:
         visible_case(s, case_id, principal)
         return list(s.exec(select(RestorativeAction).where(RestorativeAction.case_id == case_id)
                            .order_by(col(RestorativeAction.created_at), col(RestorativeAction.id))))
 
 
+@recusal_audited("restorative.update")
 def update_action(db: Database, *, action_id: str, principal: Principal, status: str, evidence: str | None,
                   now: datetime) -> RestorativeAction:
     """Start, complete (with evidence) or cancel an action of a case the principal may act on."""
@@ -87,8 +90,11 @@ def update_action(db: Database, *, action_id: str, principal: Principal, status:
         action = s.get(RestorativeAction, action_id) if len(action_id) <= 36 else None
         if action is None:
             raise NotFound("No such restorative action.")
-        case = visible_case(s, action.case_id, principal, for_update=True)
-        access.ensure_acts_in_department(principal, case.department, access.RESTORATIVE_UPDATE)
+        case = visible_case(s, action.case_id, principal, for_update=True, what="restorative action")
+        try:
+            access.ensure_acts_in_department(principal, case.department, access.RESTORATIVE_UPDATE)
+        except NotFound:
+            raise NotFound("No such restorative action.") from None
         audit.ensure_sealed(s, action)
         if action.status in ("completed", "cancelled"):
             raise Conflict(f"The action is already {action.status}.", current_state=action.status)

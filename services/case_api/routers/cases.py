@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from services.case_api.deps import MatrixDep, PeersDep, SettingsDep, SlaDep, wake_relay
+from services.case_api.deps import MatrixDep, PeersDep, RulesDep, SettingsDep, SlaDep, wake_relay
 from services.case_api.domain import access, cases
 from services.case_api.domain.cases import CaseFilter, CaseView
 from services.case_api.domain.models import Case
@@ -20,9 +20,13 @@ from services.case_api.schemas import (
     CaseCreate,
     CaseOut,
     CaseSummaryOut,
+    ConflictIn,
+    ConflictOut,
     DecisionIn,
+    DecisionOut,
     EmployeeIn,
     FindingIn,
+    InvolvedIn,
     MessageIn,
     MessageOut,
     NoteIn,
@@ -47,17 +51,10 @@ PAGE_NOTE = (" `total` is exact up to 10,000 matching cases and 10,000 beyond; `
 
 
 def _out(view: CaseView) -> CaseOut:
-    case = view.case
-    out = CaseOut.model_validate(case, from_attributes=True)
+    """The document ``access.shape_case`` built for this caller (the one place fields are hidden)."""
+    out = CaseOut.model_validate(view.fields())
     out.reports = [ReportLinkOut.model_validate(r, from_attributes=True) for r in view.reports]
-    out.allowed_transitions = sorted(s.value for s in allowed(State(case.state)))
-    out.employee_visible = view.employee_visible
-    out.employee_id = case.employee_id if view.employee_visible else None
-    if not view.employee_visible and case.recommendation:
-        rec = dict(case.recommendation)
-        rec.pop("priors", None)  # other cases of the same employee would identify them
-        rec.pop("policy", None)
-        out.recommendation = rec
+    out.allowed_transitions = sorted(s.value for s in allowed(State(view.case.state)))
     return out
 
 
@@ -170,10 +167,48 @@ def finding(case_id: CaseId, body: FindingIn, db: DatabaseDep, peers: PeersDep, 
 @router.post("/{case_id}/decision", response_model=CaseOut, operation_id="record_decision",
              summary="The disciplinary decision (hr or the department's director); differing from the "
                      "recommendation needs a written justification", responses=R409)
-def decision(case_id: CaseId, body: DecisionIn, db: DatabaseDep, clock: ClockDep, sla: SlaDep,
+def decision(case_id: CaseId, body: DecisionIn, db: DatabaseDep, clock: ClockDep, sla: SlaDep, rules: RulesDep,
              principal: Annotated[Principal, Depends(require_roles(*access.DECIDE))]) -> CaseOut:
     return _out(cases.record_decision(db, case_id=case_id, principal=principal, action=body.action,
-                                      justification=body.justification, now=clock.now(), sla=sla))
+                                      justification=body.justification, amendment_reason=body.amendment_reason,
+                                      now=clock.now(), sla=sla, rules=rules))
+
+
+@router.get("/{case_id}/decisions", response_model=list[DecisionOut], operation_id="list_decisions",
+            summary="Every decision and amendment of the case, oldest first, with approvers and status",
+            responses=R404)
+def list_decisions(case_id: CaseId, db: DatabaseDep, clock: ClockDep,
+                   principal: Annotated[Principal, Depends(require_roles(*access.DECISION_HISTORY))]
+                   ) -> list[DecisionOut]:
+    return [DecisionOut.model_validate(d, from_attributes=True)
+            for d in cases.list_decisions(db, case_id=case_id, principal=principal, now=clock.now())]
+
+
+@router.post("/{case_id}/decisions/{decision_id}/approval", response_model=CaseOut, operation_id="approve_decision",
+             summary="Second approval of a pending decision or amendment (not by its author nor the earlier "
+                     "decider; from outside the department when the subject is its director)", responses=R409)
+def approve_decision(case_id: CaseId, decision_id: CaseId, db: DatabaseDep, clock: ClockDep, sla: SlaDep,
+                     principal: Annotated[Principal, Depends(require_roles(*access.APPROVE_DECISION))]) -> CaseOut:
+    return _out(cases.approve_decision(db, case_id=case_id, decision_id=decision_id, principal=principal,
+                                       now=clock.now(), sla=sla))
+
+
+@router.post("/{case_id}/conflicts", status_code=201, response_model=ConflictOut, operation_id="declare_conflict",
+             summary="Declare your own conflict of interest: you are recused from the case from now on",
+             responses=R404)
+def declare_conflict(case_id: CaseId, body: ConflictIn, db: DatabaseDep, clock: ClockDep,
+                     principal: Annotated[Principal, Depends(require_roles(*access.DECLARE_CONFLICT))]) -> ConflictOut:
+    party = cases.declare_conflict(db, case_id=case_id, principal=principal, reason=body.reason, now=clock.now())
+    return ConflictOut(case_id=party.case_id, declared_at=party.created_at)
+
+
+@router.post("/{case_id}/involved", response_model=CaseOut, operation_id="name_involved",
+             summary="Name another employee the case involves (confidential); they are recused from it",
+             responses=R404)
+def name_involved(case_id: CaseId, body: InvolvedIn, db: DatabaseDep, clock: ClockDep,
+                  principal: Annotated[Principal, Depends(require_roles(*access.NAME_INVOLVED))]) -> CaseOut:
+    return _out(cases.name_involved(db, case_id=case_id, principal=principal, person_id=body.person_id,
+                                    reason=body.reason, now=clock.now()))
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NoteOut, operation_id="add_note",
@@ -185,10 +220,11 @@ def add_note(case_id: CaseId, body: NoteIn, db: DatabaseDep, clock: ClockDep,
 
 
 @router.get("/{case_id}/notes", response_model=list[NoteOut], operation_id="list_notes", responses=R404)
-def list_notes(case_id: CaseId, db: DatabaseDep, principal: Staff, limit: LimitQ = MAX_PAGE_SIZE,
+def list_notes(case_id: CaseId, db: DatabaseDep, principal: Staff, clock: ClockDep, limit: LimitQ = MAX_PAGE_SIZE,
                offset: OffsetQ = 0) -> list[NoteOut]:
     return [NoteOut.model_validate(n, from_attributes=True)
-            for n in cases.list_notes(db, case_id=case_id, principal=principal, limit=limit, offset=offset)]
+            for n in cases.list_notes(db, case_id=case_id, principal=principal, limit=limit, offset=offset,
+                                      now=clock.now())]
 
 
 @router.post("/{case_id}/messages", status_code=201, response_model=MessageOut, operation_id="message_reporter",
@@ -200,10 +236,11 @@ def message_reporter(case_id: CaseId, body: MessageIn, db: DatabaseDep, clock: C
 
 
 @router.get("/{case_id}/messages", response_model=list[MessageOut], operation_id="list_messages", responses=R404)
-def list_messages(case_id: CaseId, db: DatabaseDep, principal: Staff, limit: LimitQ = MAX_PAGE_SIZE,
-                  offset: OffsetQ = 0) -> list[MessageOut]:
+def list_messages(case_id: CaseId, db: DatabaseDep, principal: Staff, clock: ClockDep,
+                  limit: LimitQ = MAX_PAGE_SIZE, offset: OffsetQ = 0) -> list[MessageOut]:
     return [MessageOut.model_validate(m, from_attributes=True)
-            for m in cases.list_messages(db, case_id=case_id, principal=principal, limit=limit, offset=offset)]
+            for m in cases.list_messages(db, case_id=case_id, principal=principal, limit=limit, offset=offset,
+                                         now=clock.now())]
 
 
 @router.get("/{case_id}/reports/{report_id}/contact", operation_id="reporter_contact",
@@ -211,7 +248,7 @@ def list_messages(case_id: CaseId, db: DatabaseDep, principal: Staff, limit: Lim
             responses=problem_responses(401, 403, 404, 502))
 def contact(case_id: CaseId, report_id: Annotated[str, Path(max_length=64)], db: DatabaseDep, peers: PeersDep,
             clock: ClockDep,
-            principal: Annotated[Principal, Depends(require_roles(Role.investigator, Role.admin))]) -> dict[str, str]:
+            principal: Annotated[Principal, Depends(require_roles(*access.CONTACT))]) -> dict[str, str]:
     email = cases.reporter_contact(db, peers, case_id=case_id, report_id=report_id, principal=principal,
                                    now=clock.now())
     return {"email": email}

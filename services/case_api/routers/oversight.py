@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep
-from services.case_api.domain import access, audit, ladder, metrics
+from services.case_api.domain import access, audit, cases, ladder, metrics
 from services.case_api.schemas import AuditEntryOut, AuditVerifyOut, StaffMetrics
 from shared.auth import Principal
 from shared.schemas.page import MAX_PAGE_SIZE
@@ -33,12 +33,15 @@ def audit_verify(db: DatabaseDep, principal: Auditor) -> AuditVerifyOut:
 
 
 @router.get("/v1/audit/cases/{case_id}", response_model=list[AuditEntryOut], operation_id="audit_case_entries",
-            summary="The audit entries of one case", responses=problem_responses(401, 403, 404))
+            summary="The audit entries of one case (auditors: identities redacted)",
+            responses=problem_responses(401, 403, 404))
 def audit_case(case_id: Annotated[str, Path(max_length=36)], db: DatabaseDep, principal: Auditor,
+               clock: ClockDep,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[AuditEntryOut]:
-    return [AuditEntryOut.model_validate(e, from_attributes=True)
-            for e in audit.case_entries(db, case_id=case_id, principal=principal, limit=limit, offset=offset)]
+    return [AuditEntryOut.model_validate(e)
+            for e in cases.audit_entries(db, case_id=case_id, principal=principal, limit=limit, offset=offset,
+                                         now=clock.now())]
 
 
 @router.get("/v1/ladder", operation_id="ladder_matrix",

@@ -33,9 +33,9 @@ def create_action(case_id: Id36, body: RestorativeCreate, db: DatabaseDep, clock
 
 @router.get("/v1/cases/{case_id}/restorative-actions", response_model=list[RestorativeOut],
             operation_id="list_restorative_actions", responses=problem_responses(401, 403, 404))
-def list_actions(case_id: Id36, db: DatabaseDep, principal: Staff) -> list[RestorativeOut]:
+def list_actions(case_id: Id36, db: DatabaseDep, principal: Staff, clock: ClockDep) -> list[RestorativeOut]:
     return [RestorativeOut.model_validate(a, from_attributes=True)
-            for a in restorative.list_actions(db, case_id=case_id, principal=principal)]
+            for a in restorative.list_actions(db, case_id=case_id, principal=principal, now=clock.now())]
 
 
 @router.post("/v1/restorative-actions/{action_id}/status", response_model=RestorativeOut,
