@@ -256,6 +256,42 @@ def dev(
         stop_all()
 
 
+@app.command("council-report")
+def council_report(
+    url: Annotated[str, typer.Option(help="policy_api's URL")] = "http://127.0.0.1:8001",
+    out_dir: Annotated[Path, typer.Option(help="where the HTML and PDF are written")] = Path("reports"),
+    token: Annotated[str | None, typer.Option(
+        envvar="CIVICSOCIAL_TOKEN", help="a records_manager / policy_approver token (default: a dev token)")] = None,
+    key_file: Annotated[Path, typer.Option(help="dev signing key, when no token is given")] = Path(
+        "data/dev-signing-key.pem"),
+    mark_sent: Annotated[str | None, typer.Option(help="record that report ID was sent to Council, now")] = None,
+    note: Annotated[str | None, typer.Option(help="with --mark-sent: e.g. the EC number")] = None,
+) -> None:
+    """Generate the Executive Communication to Council (R-24-89 §2) and write it as HTML and PDF."""
+    bearer = token or issue_dev_token(AuthSettings(dev_key_file=key_file), "dev", subject="council-report-cli",
+                                      roles=["records_manager"])
+    with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {bearer}"}) as c:
+        if mark_sent:
+            r = c.post(f"/v1/council-reports/{mark_sent}/sent", json={"note": note} if note else None)
+            if r.status_code != 200:
+                raise typer.Exit(f"mark-sent failed: HTTP {r.status_code}: {r.text[:300]}")  # type: ignore[arg-type]
+            typer.echo(f"report {mark_sent} marked sent at {r.json()['sent_at']}")
+            return
+        r = c.post("/v1/council-reports")
+        if r.status_code != 201:
+            raise typer.Exit(f"generating failed: HTTP {r.status_code}: {r.text[:300]}")  # type: ignore[arg-type]
+        report = r.json()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = out_dir / f"council-report-{report['generated_at'][:10]}-{report['id'][-8:]}"
+        for suffix, path in ((".html", report["html_url"]), (".pdf", report["pdf_url"])):
+            doc = c.get(path)
+            doc.raise_for_status()
+            stem.with_suffix(suffix).write_bytes(doc.content)
+            typer.echo(f"wrote {stem.with_suffix(suffix)}")
+    typer.echo(f"report {report['id']}: due to Council by {report['due_by']}; when sent, run "
+               f"civicsocial council-report --mark-sent {report['id']}")
+
+
 def _wait_ready(url: str, name: str, log_file: Path, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -312,10 +312,12 @@ def _check(resp: httpx.Response) -> dict[str, Any]:
 
 def _publish(editor: httpx.Client, approver: httpx.Client, policy_id: str, version_id: str,
              effective_date: str) -> None:
+    """These versions were published before the system existed: they are imported with their real
+    publication date (the review clock runs from it, so AI 1-19 of 2022 shows as overdue)."""
     base = f"/v1/policies/{policy_id}/versions/{version_id}"
     _check(editor.post(base + "/submit"))
     _check(approver.post(base + "/approve"))
-    _check(approver.post(base + "/publish", json={"effective_date": effective_date}))
+    _check(approver.post(base + "/publish", json={"effective_date": effective_date, "published_on": effective_date}))
 
 
 def load(ctx: DemoContext) -> None:

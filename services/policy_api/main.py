@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.policy_api.council_report_render import TRANSPARENCY_PEER
 from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
@@ -31,6 +32,7 @@ OPENAPI_TAGS = [
     {"name": "acknowledgements", "description": "Staff acknowledgements and who is bound by a policy."},
     {"name": "feed", "description": "Atom feed of publications and reviews."},
     {"name": "change log", "description": "The append-only record of every write."},
+    {"name": "council report", "description": "The Executive Communication to Council (R-24-89 §2), HTML and PDF."},
     {"name": "transparency", "description": "The server-rendered Transparency page (HTML)."},
 ]
 # JSON answers never need to load anything; HTML pages set their own, stricter-for-their-needs CSP.
@@ -60,8 +62,9 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         clock=clock,
     )
     # The one client for peers (policy_api only reads case_api's public metrics: no token needed).
-    app.state.peers = ServiceClient({"case_api": settings.case_api_url}, timeout=settings.metrics_timeout_seconds,
-                                    retries=0)
+    # The Council report also reads the Transparency page at its public URL, as residents get it.
+    app.state.peers = ServiceClient({"case_api": settings.case_api_url, TRANSPARENCY_PEER: settings.public_base_url},
+                                    timeout=settings.metrics_timeout_seconds, retries=0)
     app.state.metrics_source = MetricsSource(app.state.peers, timeout=settings.metrics_timeout_seconds,
                                              cache_seconds=settings.metrics_cache_seconds)
     return app

@@ -42,6 +42,10 @@ class MetricsSource:
             self._until = time.monotonic() + ttl
         return value
 
+    def fetch(self) -> PublicMetrics | None:
+        """Ask case_api now, bypassing the cache (the Council report shows figures as of its generation)."""
+        return self._fetch()
+
     def _fetch(self) -> PublicMetrics | None:
         try:
             resp = self._peers.get(PEER, PATH, authenticated=False, timeout=self._timeout, retries=0)

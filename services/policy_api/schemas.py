@@ -154,6 +154,10 @@ class TransitionIn(InputModel):
 
 class PublishIn(InputModel):
     effective_date: date | None = Field(default=None, description="Default: the version's, else today.")
+    published_on: date | None = Field(
+        default=None,
+        description="Imported (legacy) versions only: the date the version was really first published, not in "
+                    "the future. The review clock runs from it. Default: today.")
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -187,6 +191,9 @@ class VersionSummary(OutputModel):
     ended_on: date | None
     change_summary: str
     published_at: datetime | None
+    published_on: date | None = Field(default=None, description="The day it was really published (imported "
+                                      "versions: their original date); the review clock runs from it.")
+    backdated: bool = Field(default=False, description="Effective before the day it was published.")
     approved_at: datetime | None = None
 
 
@@ -351,3 +358,24 @@ class ChangeOut(OutputModel):
     after: dict[str, Any] | None
     request_id: str | None
 
+
+
+class CouncilReportOut(OutputModel):
+    id: str
+    generated_at: datetime
+    generated_by: str
+    policy_id: str | None
+    version_id: str | None
+    approved_at: datetime | None = Field(description="When the version in force was approved: the 30-day clock starts.")
+    due_by: date | None = Field(description="30 days after that approval.")
+    html_sha256: str = Field(description="SHA-256 of the report's HTML as generated and stored.")
+    sent_at: datetime | None
+    sent_by: str | None
+    sent_note: str | None
+    html_url: str
+    pdf_url: str
+
+
+class CouncilReportSentIn(InputModel):
+    sent_at: datetime | None = Field(default=None, description="Default: now. Not in the future.")
+    note: str | None = Field(default=None, max_length=2000, description="e.g. the EC number or who received it.")

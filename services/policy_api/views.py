@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.policy_api.domain import completeness, reviews
+from services.policy_api.domain import completeness, reviews, versions
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
 from services.policy_api.domain.policies import PolicyDetail, PolicyRow
 from services.policy_api.domain.reviews import HistoryEntry
@@ -42,7 +42,7 @@ def review_status_out(row: PolicyRow, today: date) -> ReviewStatusOut:
 
 
 def version_summary(v: PolicyVersion) -> VersionSummary:
-    return VersionSummary.model_validate(v)
+    return VersionSummary.model_validate(v).model_copy(update={"backdated": versions.is_backdated(v)})
 
 
 def version_out(item: VersionWithSections, *, staff: bool) -> VersionOut:

@@ -35,13 +35,13 @@ async def create_draft(api, token, policy_id, *, sections=None, editor="emp-edit
 
 
 async def publish(api, token, policy_id, version_id, *, editor="emp-editor", approver="emp-approver",
-                  effective_date=None) -> dict:
+                  effective_date=None, published_on=None) -> dict:
     base = f"/v1/policies/{policy_id}/versions/{version_id}"
     r = await api.post(base + "/submit", headers=token("policy_editor", subject=editor))
     assert r.status_code == 200, r.text
     r = await api.post(base + "/approve", headers=token("policy_approver", subject=approver))
     assert r.status_code == 200, r.text
-    body = {"effective_date": effective_date} if effective_date else None
+    body = {k: v for k, v in (("effective_date", effective_date), ("published_on", published_on)) if v} or None
     r = await api.post(base + "/publish", json=body, headers=token("policy_approver", subject=approver))
     assert r.status_code == 200, r.text
     return r.json()

@@ -116,6 +116,7 @@ async def test_completeness_refusal_names_each_missing_element(api, token):
     # Fix it: back to draft, add a section covering both, and it goes through.
     await api.post(base + "/return", headers=token("policy_approver", subject="emp-approver"))
     r = await api.post(base + "/sections", json={"heading": "Restoring trust and review",
+                                                  "body_markdown": "Corrections and apologies; reviewed yearly.",
                                                   "elements": ["restorative_actions", "policy_review"]},
                        headers=token("policy_editor"))
     assert r.status_code == 201

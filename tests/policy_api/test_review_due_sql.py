@@ -37,7 +37,8 @@ def _seed(db) -> list[tuple[str, date]]:
             s.add(p)
             s.flush()
             v = PolicyVersion(policy_id=p.id, number=1, label="1", state="published", author_id="x",
-                              contributors=["x"], published_at=published_at, effective_date=published_at.date(),
+                              contributors=["x"], published_at=published_at, published_on=published_at.date(),
+                              effective_date=published_at.date(),
                               created_at=published_at, updated_at=published_at)
             s.add(v)
             if reviewed_on:

@@ -24,7 +24,7 @@ async def test_page_lists_policies_accounts_and_embeds_the_widget(make_app, clie
     policy, version = await published_policy(api, token)
     ai = await create_policy(api, token, kind="administrative_instruction", identifier="AI 1-19")
     ai_v = await create_draft(api, token, ai["id"], sections=[{"heading": "Purpose", "body_markdown": "x"}])
-    await publish(api, token, ai["id"], ai_v["id"], effective_date="2022-07-01")
+    await publish(api, token, ai["id"], ai_v["id"], effective_date="2022-07-01", published_on="2022-07-01")
     await create_account(api, lambda *r, **k: token(*r, **k), department="Police")
     r = await api.get("/transparency")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")

@@ -4,6 +4,7 @@ Pure: takes the catalogue and the sections' element tags, returns the checklist.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,24 @@ from shared.errors import ValidationFailed
 
 #: Only this kind is checked against the catalogue; other kinds are always "complete".
 CHECKED_KIND = "social_media_policy"
+
+#: A section covers an element only with substantive text: at least this many words, and not a placeholder.
+MIN_WORDS = 2
+_PLACEHOLDER = re.compile(
+    r"^(?:tbd|tba|todo|to ?do|fixme|xxx+|n/?a|none|placeholder|lorem ipsum.*|coming soon|"
+    r"(?:text |content |section )?to be (?:written|added|drafted|determined|completed|confirmed)|"
+    r"insert .* here|\.+|-+|\?+)[.!]*$",
+    re.IGNORECASE,
+)
+_MARKUP = re.compile(r"[*_`#>\[\]()|~-]+")
+
+
+def is_substantive(body_markdown: str) -> bool:
+    """Not empty, not whitespace or markup only, not a placeholder ("TBD", "Lorem ipsum", "To be written")."""
+    text = " ".join(_MARKUP.sub(" ", body_markdown or "").split())
+    if not text or _PLACEHOLDER.match(text):
+        return False
+    return len(re.findall(r"[^\W\d_]{2,}", text)) >= MIN_WORDS
 
 
 @dataclass(frozen=True)
@@ -26,6 +45,7 @@ class SectionTags:
     id: str
     heading: str
     elements: Sequence[str]
+    substantive: bool = True  # False: empty, whitespace or placeholder text, which covers nothing
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,7 @@ def check(kind: str, catalogue: Iterable[CatalogueItem], sections: Iterable[Sect
     required = sorted((c for c in catalogue if c.required), key=lambda c: (c.ordinal, c.key))
     items = []
     for element in required:
-        covering = [s for s in sections if element.key in s.elements]
+        covering = [s for s in sections if element.key in s.elements and s.substantive]
         items.append(ChecklistItem(key=element.key, title=element.title, covered=bool(covering), sections=covering))
     applies = kind == CHECKED_KIND
     complete = (not applies) or all(i.covered for i in items)
@@ -66,7 +86,8 @@ def require_complete(checklist: Checklist, *, action: str) -> None:
     missing = checklist.missing
     names = "; ".join(f"{m.title} ({m.key})" for m in missing)
     raise ValidationFailed(
-        f"Cannot {action}: no section covers {len(missing)} required R-24-89 element(s): {names}.",
+        f"Cannot {action}: no section with substantive text covers {len(missing)} required R-24-89 "
+        f"element(s): {names}.",
         errors=[
             {"loc": ["sections", "elements", m.key], "msg": f"No section covers '{m.title}'.",
              "type": "missing_element"}

@@ -126,6 +126,10 @@ class PolicyVersion(Base, table=True):
     approved_at: datetime | None = None
     published_by: str | None = Field(default=None, max_length=200)
     published_at: datetime | None = None
+    published_on: date | None = Field(
+        default=None,
+        description="The day the version was really published: the day of publishing, or for an imported "
+                    "(legacy) version the date it was first published. The review clock runs from it.")
     superseded_at: datetime | None = None
     retired_at: datetime | None = None
     created_at: datetime
@@ -195,3 +199,21 @@ class ChangeLogEntry(Base, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     request_id: str | None = Field(default=None, max_length=64)
+
+
+class CouncilReport(Base, table=True):
+    """An Executive Communication to Council (R-24-89 §2) as generated: its HTML is kept as it was."""
+
+    __tablename__ = "council_reports"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    generated_at: datetime = Field(index=True)
+    generated_by: str = Field(max_length=200)
+    policy_id: str | None = Field(default=None, max_length=64)
+    version_id: str | None = Field(default=None, max_length=64)
+    approved_at: datetime | None = None
+    html: str
+    html_sha256: str = Field(max_length=64)
+    sent_at: datetime | None = None
+    sent_by: str | None = Field(default=None, max_length=200)
+    sent_note: str | None = Field(default=None, max_length=2000)

@@ -37,7 +37,7 @@ def status_of(row: PolicyRow, today: date) -> review_schedule.ReviewStatus:
     if current is None:
         return review_schedule.status(today=today, interval_months=row.policy.review_interval_months,
                                       last_review=None, published_on=None)
-    published_on = as_utc(current.published_at).date() if current.published_at else None
+    published_on = current.published_on or (as_utc(current.published_at).date() if current.published_at else None)
     return review_schedule.status(today=today, interval_months=row.policy.review_interval_months,
                                   last_review=row.last_reviewed_on, published_on=published_on)
 
@@ -99,13 +99,11 @@ def _ymd_key(day: Any) -> Any:
             + cast(extract("day", day), Integer))
 
 
-def due_date_key(dialect: str, *, interval_months: Any, published_at: Any, last_reviewed_on: Any) -> Any:
+def due_date_key(dialect: str, *, interval_months: Any, published_on: Any, last_reviewed_on: Any) -> Any:
     """``review_schedule.status(...).next_review_due`` as a ``YYYYMMDD`` integer expression: the
-    interval in calendar months after the later of the last review and the publication date, the
-    day clamped to the month's last day."""
-    if dialect == "postgresql":
-        published_at = func.timezone("UTC", published_at)  # the UTC calendar day, as Python computes it
-    published = _ymd_key(published_at)
+    interval in calendar months after the later of the last review and the (real) publication date,
+    the day clamped to the month's last day. ``dialect`` is kept for callers; both dates are DATEs."""
+    published = _ymd_key(published_on)
     reviewed = _ymd_key(last_reviewed_on)
     basis = case((and_(last_reviewed_on.is_not(None), reviewed >= published), reviewed), else_=published)
     # month index (year * 12 + month - 1) of the due date, then its year, month and clamped day
@@ -131,12 +129,12 @@ def reviews_due(db: Database, *, today: date, within_days: int, limit: int, offs
     last = last_reviewed_subquery()
     current = aliased(PolicyVersion)
     due = due_date_key(db.dialect, interval_months=col(Policy.review_interval_months),
-                       published_at=col(current.published_at), last_reviewed_on=last.c.last_reviewed_on)
+                       published_on=col(current.published_on), last_reviewed_on=last.c.last_reviewed_on)
     base = (
         select(Policy, current, last.c.last_reviewed_on)
         .join(current, and_(col(current.policy_id) == col(Policy.id), col(current.state) == PUBLISHED))
         .outerjoin(last, last.c.policy_id == col(Policy.id))
-        .where(col(current.published_at).is_not(None), due <= literal(horizon_key))
+        .where(col(current.published_on).is_not(None), due <= literal(horizon_key))
     )
     with db.read() as s:
         total = s.exec(select(func.count()).select_from(base.subquery())).one()

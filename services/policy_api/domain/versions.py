@@ -20,6 +20,7 @@ from services.policy_api.domain.policies import PUBLIC, current_version, get_pol
 from services.policy_api.domain.state_machine import Action, VersionState, is_editable, next_state
 from shared.db import Database
 from shared.errors import Conflict, DomainError, NotFound, ValidationFailed, field_error
+from shared.timeutil import as_utc
 
 
 class TwoPersonRule(DomainError):
@@ -113,7 +114,8 @@ def sections_by_version(session: Session, version_ids: Sequence[str]) -> dict[st
 def checklist_for(kind: str, catalogue: Sequence[Any], rows: Sequence[Section]) -> completeness.Checklist:
     items = [completeness.CatalogueItem(key=e.key, title=e.title, ordinal=e.ordinal, required=e.required)
              for e in catalogue]
-    tags = [completeness.SectionTags(id=s.id, heading=s.heading, elements=list(s.elements)) for s in rows]
+    tags = [completeness.SectionTags(id=s.id, heading=s.heading, elements=list(s.elements),
+                                     substantive=completeness.is_substantive(s.body_markdown)) for s in rows]
     return completeness.check(kind, items, tags)
 
 
@@ -193,6 +195,26 @@ def version_diff(db: Database, *, policy_id: str, from_id: str, to_id: str, publ
 
 
 # --- writes -------------------------------------------------------------------------------------
+
+
+def earliest_effective_date(*, policy_created_on: date, published_on: date) -> date:
+    """A version may not take effect before the policy existed, unless it is an imported (legacy) version
+    whose real publication date is earlier: then not before that date."""
+    return min(policy_created_on, published_on)
+
+
+def is_backdated(version: PolicyVersion) -> bool:
+    """Effective before the day it was published: shown as back-dated wherever the date appears."""
+    return bool(version.effective_date and version.published_on and version.effective_date < version.published_on)
+
+
+def _publication_day(published_on: date | None, today: date) -> date:
+    if published_on is None:
+        return today
+    if published_on > today:
+        raise ValidationFailed("The publication date of an imported version cannot be in the future.",
+                               errors=[field_error(["body", "published_on"], "In the future.")])
+    return published_on
 
 
 def _version_snapshot(session: Session, version: PolicyVersion) -> dict[str, Any]:
@@ -407,18 +429,19 @@ def delete_section(db: Database, ctx: WriteContext, *, policy_id: str, version_i
 
 def transition(
     db: Database, ctx: WriteContext, *, policy_id: str, version_id: str, action: Action,
-    effective_date: date | None = None, note: str | None = None,
+    effective_date: date | None = None, note: str | None = None, published_on: date | None = None,
 ) -> VersionWithSections:
     with db.write() as s:
         policy = get_policy(s, policy_id, public=False)
         version = get_version(s, policy.id, version_id, public=False)
-        _transition(s, ctx, policy, version, action, effective_date=effective_date, note=note)
+        _transition(s, ctx, policy, version, action, effective_date=effective_date, note=note,
+                    published_on=published_on)
         return VersionWithSections(version=version, sections=sections(s, version.id))
 
 
 def _transition(
     session: Session, ctx: WriteContext, policy: Policy, version: PolicyVersion, action: Action, *,
-    effective_date: date | None, note: str | None,
+    effective_date: date | None, note: str | None, published_on: date | None = None,
 ) -> None:
     target = next_state(version.state, action)
     before = changelog.snapshot(version)
@@ -444,6 +467,16 @@ def _transition(
     elif action == Action.publish:
         completeness.require_complete(checklist(session, policy, version), action="publish")
         effective = effective_date or version.effective_date or today
+        real_publication = _publication_day(published_on, today)
+        earliest = earliest_effective_date(policy_created_on=as_utc(policy.created_at).date(),
+                                           published_on=real_publication)
+        if effective < earliest:
+            raise ValidationFailed(
+                f"The effective date {effective} is earlier than this policy allows ({earliest}: the policy was "
+                "created then; for an imported version give the date it was really published, published_on).",
+                errors=[field_error(["body", "effective_date"], "Earlier than the policy's creation allows.",
+                                    "effective_date_too_early")],
+            )
         previous = current_version(session, policy.id)
         if previous is not None and previous.effective_date and effective < previous.effective_date:
             raise ValidationFailed(
@@ -463,6 +496,7 @@ def _transition(
                              after=changelog.snapshot(previous), request_id=ctx.request_id)
         version.effective_date = effective
         version.published_at = ctx.now
+        version.published_on = real_publication
         version.published_by = ctx.actor
     elif action == Action.retire:
         version.retired_at = ctx.now

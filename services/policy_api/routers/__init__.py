@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from services.policy_api.routers import accounts, acknowledgements, changes, elements, feed, policies, transparency
+from services.policy_api.routers import (
+    accounts,
+    acknowledgements,
+    changes,
+    council_reports,
+    elements,
+    feed,
+    policies,
+    transparency,
+)
 
 ROUTERS: list[APIRouter] = [
     elements.router,
@@ -12,5 +21,6 @@ ROUTERS: list[APIRouter] = [
     acknowledgements.router,
     feed.router,
     changes.router,
+    council_reports.router,
     transparency.router,
 ]

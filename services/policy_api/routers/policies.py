@@ -274,6 +274,7 @@ def _transition(request: Request, db: Any, clock: Any, principal: Principal, pol
     item = versions.transition(
         db, write_ctx(request, principal, clock), policy_id=policy_id, version_id=version_id, action=action,
         effective_date=getattr(body, "effective_date", None), note=body.note if body else None,
+        published_on=getattr(body, "published_on", None),
     )
     return views.version_out(item, staff=True)
 

@@ -1,0 +1,94 @@
+"""The Executive Communication to Council as HTML (Jinja2) and PDF (WeasyPrint), and the peer reads it
+needs: the Transparency page as served (over HTTP, hashed) and the audit chain head (case_api does not
+expose one to policy_api). Dates are shown in America/Denver."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from services.policy_api.domain import markdown
+from services.policy_api.domain.council_report import ChainHead, ReportData, TransparencyCheck
+from shared.errors import UpstreamFailed
+from shared.http import ServiceClient
+from shared.timeutil import Clock, as_utc
+
+DENVER = ZoneInfo("America/Denver")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TRANSPARENCY_PEER = "policy_api_public"
+STYLE_RE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def local(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return as_utc(value).astimezone(DENVER).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env.filters["local"] = local
+    env.filters["day"] = day
+    env.filters["md"] = lambda text: Markup(markdown.render(text or ""))  # noqa: S704 - sanitised by nh3
+    env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    today = data.generated_at.astimezone(DENVER).date()
+    days_since_approval = (today - as_utc(data.approved_at).astimezone(DENVER).date()).days \
+        if data.approved_at else None
+    return _env().get_template("council_report.html").render(
+        d=data, today=today, days_since_approval=days_since_approval,
+        resolution_deadline=date(2025, 1, 4),
+    )
+
+
+def style_hashes(html: str) -> str:
+    """CSP source list allowing exactly the report's inline style block(s)."""
+    return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(m.encode()).digest()).decode()}'"
+                    for m in STYLE_RE.findall(html))
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"the report loads no external resource ({url})")
+
+
+def render_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    return pdf
+
+
+def check_transparency(peers: ServiceClient, clock: Clock, *, url: str, timeout: float) -> TransparencyCheck:
+    """GET the Transparency page at its public URL, as a resident would; hash the bytes served."""
+    checked_at = clock.now()
+    try:
+        resp = peers.get(TRANSPARENCY_PEER, "/transparency", authenticated=False, timeout=timeout, retries=0)
+    except UpstreamFailed as exc:
+        return TransparencyCheck(url=url, checked_at=checked_at, status=None, sha256=None, error=str(exc))
+    return TransparencyCheck(url=url, checked_at=checked_at, status=resp.status_code,
+                             sha256=hashlib.sha256(resp.content).hexdigest(), body=resp.text,
+                             error=None if resp.status_code == 200 else f"HTTP {resp.status_code}")
+
+
+def chain_head() -> ChainHead:
+    return ChainHead(available=False, note=(
+        "Not available: case_api publishes no signed audit checkpoint, and shows its audit chain head only to "
+        "auditors (GET /v1/audit/verify on case_api); an auditor can attach that figure to this communication."))

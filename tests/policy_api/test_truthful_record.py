@@ -1,0 +1,66 @@
+"""Issue 20 item 2: a policy record that tells the truth (both databases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.policy_api.domain.completeness import is_substantive
+from tests.policy_api.helpers import create_draft, create_policy, full_sections, publish
+
+
+@pytest.mark.parametrize("body", ["", "   \n\t", "TBD", "**TODO**", "To be written.", "Lorem ipsum dolor sit amet",
+                                  "...", "- \n- ", "insert text here", "x"])
+def test_placeholder_text_is_not_substantive(body):
+    assert not is_substantive(body)
+
+
+async def test_an_empty_section_covers_no_element(api, token):
+    policy = await create_policy(api, token)
+    sections = full_sections()
+    sections[7] = {**sections[7], "body_markdown": "  TBD  "}
+    sections[6] = {**sections[6], "body_markdown": ""}
+    draft = await create_draft(api, token, policy["id"], sections=sections)
+    base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
+    check = (await api.get(base + "/completeness", headers=token("policy_editor"))).json()
+    assert check["missing"] == ["restorative_actions", "policy_review"]
+    await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
+    r = await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    assert r.status_code == 422 and r.json()["missing_elements"] == ["restorative_actions", "policy_review"]
+
+
+async def test_an_imported_version_keeps_its_real_date_and_is_overdue(api, token):
+    ai = await create_policy(api, token, kind="administrative_instruction", identifier="AI 1-19")
+    draft = await create_draft(api, token, ai["id"], sections=full_sections())
+    v = await publish(api, token, ai["id"], draft["id"], effective_date="2022-07-01", published_on="2022-07-01")
+    assert v["published_on"] == "2022-07-01" and v["backdated"] is False
+    status = (await api.get(f"/v1/policies/{ai['id']}/review")).json()
+    assert status["basis_date"] == "2022-07-01" and status["next_review_due"] == "2023-07-01"
+    assert status["overdue"] is True
+    due = (await api.get("/v1/reviews/due", params={"within_days": 0}, headers=token("policy_editor"))).json()
+    assert [d["identifier"] for d in due["items"]] == ["AI 1-19"]
+
+
+async def test_publication_date_cannot_be_in_the_future(api, token):
+    policy = await create_policy(api, token)
+    draft = await create_draft(api, token, policy["id"], sections=full_sections())
+    base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
+    await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
+    await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    r = await api.post(base + "/publish", json={"published_on": "2030-01-01"}, headers=token("policy_approver"))
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "published_on"]
+
+
+async def test_effective_date_before_the_policy_existed_is_refused_and_backdating_is_shown(api, token, clock):
+    policy = await create_policy(api, token)  # created 2025-03-01 (the frozen clock)
+    draft = await create_draft(api, token, policy["id"], sections=full_sections())
+    base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
+    await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
+    await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    r = await api.post(base + "/publish", json={"effective_date": "2020-01-01"}, headers=token("policy_approver"))
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "effective_date_too_early"
+    clock.set(datetime(2025, 3, 20, 12, tzinfo=UTC))
+    r = await api.post(base + "/publish", json={"effective_date": "2025-03-05"}, headers=token("policy_approver"))
+    assert r.status_code == 200, r.text
+    assert r.json()["published_on"] == "2025-03-20" and r.json()["backdated"] is True
