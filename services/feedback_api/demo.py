@@ -13,6 +13,7 @@ import httpx
 from PIL import Image
 
 from services.devkit import DemoContext
+from services.feedback_api.routers.open311 import DEV_OPEN311_KEY
 
 
 def _ok(resp: httpx.Response) -> Any:
@@ -31,7 +32,8 @@ def _screenshot() -> bytes:
 def load(ctx: DemoContext) -> None:
     public = ctx.client("feedback_api")
     try:
-        if _ok(public.get("/open311/v2/requests.json")):
+        # listing needs an api_key: dev mode's well-known one (production has none)
+        if _ok(public.get("/open311/v2/requests.json", params={"api_key": DEV_OPEN311_KEY})):
             return  # not an empty database: leave it alone
         try:
             accounts = _ok(public.get("/v1/public/accounts"))

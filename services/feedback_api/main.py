@@ -22,7 +22,7 @@ from services.feedback_api.domain.secrets_store import dev_secret
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.guard import IntakeGuard, LoadMonitor
 from services.feedback_api.routers import ROUTERS
-from services.feedback_api.routers.open311 import key_hashes
+from services.feedback_api.routers.open311 import key_hashes, open311_keys
 from services.feedback_api.schemas import ReportCreate
 from services.feedback_api.settings import FeedbackSettings
 from shared.auth import Role, ServiceTokenProvider
@@ -134,7 +134,7 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         poll_interval=settings.outbox_poll_seconds,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
-    app.state.open311_key_hashes = key_hashes([k.get_secret_value() for k in settings.open311_api_keys])
+    app.state.open311_key_hashes = key_hashes(open311_keys(settings))
     _document_report_body(app)
     return app
 

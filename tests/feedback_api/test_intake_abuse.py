@@ -8,6 +8,7 @@ which is what the rate limiter keys on when no proxy is trusted.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -223,3 +224,28 @@ async def test_report_form_from_our_pages_and_old_browsers_with_the_token_is_acc
             r = await browser.post("/report", data=nojs_form(token), headers=headers)
             assert r.status_code == 200 and 'id="cs-reference"' in r.text, headers
     assert stored(databases) == 5
+
+
+# --- the widget's solver (widget.js, run by node's Web Crypto, checked by the server) -----------------
+
+
+def test_the_widgets_solver_finds_proofs_the_server_accepts(fb_app):
+    import subprocess
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "services/feedback_api/widget/static/widget.js").read_text()
+    functions = [re.search(rf"(?:async )?function {name}\(.*?\n}}\n", source, re.S).group(0)
+                 for name in ("zeroBits", "solveChallenge")]
+    app = fb_app(pow_difficulty_bits=12)
+    challenges = app.state.guard.challenges
+    issued = [challenges.issue().text for _ in range(3)]
+    script = "\n".join(functions) + (
+        f"\nconst started = Date.now();\nconst out = [];\nfor (const c of {json.dumps(issued)}) "
+        "out.push(await solveChallenge(c, 12));"
+        "\nconsole.log(JSON.stringify({nonces: out, ms: Date.now() - started}));\n")
+    run = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60,
+                         check=True)
+    result = json.loads(run.stdout)
+    for challenge, nonce in zip(issued, result["nonces"], strict=True):
+        assert challenges.verify_work(f"{challenge}:{nonce}")
+        assert not challenges.verify_work(f"{challenge}:{nonce}")  # spent

@@ -64,7 +64,7 @@ async def test_open311_request_list_is_one_statement(fb_app, client, params):
     c = client(app)
     _violations(app, 1)
     url = "/open311/v2/requests.json"
-    q = {"start_date": "2026-11-01", "end_date": "2026-11-30", **params}
+    q = {"start_date": "2026-11-01", "end_date": "2026-11-30", "api_key": "k", **params}  # listing needs a key
     one = await _count(app, c, "GET", url, params=q)
     _violations(app, 49)
     r = await c.get(url, params=q)
@@ -94,7 +94,7 @@ async def test_open311_list_filters_before_it_pages(fb_app, client):
     other_code = [ViolationFactory.build(categories=["other", "personal_attack"]) for _ in range(3)]
     with app.state.db.write() as s:
         s.add_all([old_open, *newer_closed, *other_code])
-    q = {"start_date": "2026-11-01", "end_date": "2026-11-30"}
+    q = {"start_date": "2026-11-01", "end_date": "2026-11-30", "api_key": "k"}
     r = await c.get("/open311/v2/requests.json", params={**q, "status": "open", "service_code": CODE})
     assert [x["service_request_id"] for x in r.json()] == [old_open.reference]
     r = await c.get("/open311/v2/requests.json", params={**q, "service_code": "csm-other"})

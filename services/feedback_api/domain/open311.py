@@ -59,6 +59,26 @@ CATEGORY_TEXT: dict[ViolationCategory, tuple[str, str]] = {
 }
 
 
+CHANGESET = "2026-12-01T00:00:00Z"  # when the service list or this document last changed
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+
+
+def discovery(public_base_url: str) -> dict[str, Any]:
+    """The GeoReport v2 discovery document: where the endpoint is and which formats it speaks."""
+    return {
+        "changeset": CHANGESET,
+        "contact": "City of Albuquerque 311: call 311 (505-768-2000).",
+        "key_service": "Submitting and listing need an api_key; the City's web team issues them to 311 systems.",
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": public_base_url.rstrip("/") + "/open311/v2",
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }],
+    }
+
+
 def service_code(category: ViolationCategory) -> str:
     return SERVICE_PREFIX + category.value.replace("_", "-")
 
