@@ -94,7 +94,7 @@ def create_app(settings: ConsoleSettings | None = None, *, store: Store | None =
             app.state.peers.close()
 
     app = FastAPI(title="Staff console", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json" if settings.serve_docs else None)
+                  openapi_url="/openapi.json" if settings.docs_on else None)
     app.state.settings = settings
     app.state.peers = ServiceClient(
         {"policy_api": settings.policy_api_url, "feedback_api": settings.feedback_api_url,
@@ -117,7 +117,7 @@ def create_app(settings: ConsoleSettings | None = None, *, store: Store | None =
     async def readyz() -> dict[str, str]:
         return {"status": "ready"}  # nothing of its own to wait for: the APIs report their own readiness
 
-    if settings.serve_docs:
+    if settings.docs_on:
         @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
         async def docs(request: Request) -> Response:
             pages = sorted((path, ", ".join(m.upper() for m in ops)) for path, ops in app.openapi()["paths"].items())

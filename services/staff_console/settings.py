@@ -29,7 +29,6 @@ class ConsoleSettings(ServiceSettings):
     session_absolute_hours: float = Field(default=10, gt=0, le=24)
     oidc_scope: str = Field(default="openid profile offline_access",
                             description="Scopes asked for at login (offline_access: a refresh token).")
-    docs_enabled: bool | None = Field(default=None, description="Serve /docs for the console; default: dev only.")
     dev_departments: list[str] = Field(default_factory=lambda: list(DEV_DEPARTMENTS))
 
     @model_validator(mode="after")
@@ -46,8 +45,9 @@ class ConsoleSettings(ServiceSettings):
         return self
 
     @property
-    def serve_docs(self) -> bool:
-        return self.docs_enabled if self.docs_enabled is not None else self.mode == "dev"
+    def docs_on(self) -> bool:
+        """/docs in dev, or in production when SERVE_DOCS (the kernel's setting) asks for it."""
+        return self.mode == "dev" or self.serve_docs
 
     @property
     def https(self) -> bool:

@@ -145,7 +145,7 @@ def test_production_needs_redis_and_the_idp_and_turns_docs_off(monkeypatch):
     prod = _settings(mode="production", redis_url=REDIS_URL, auth={
         "discovery_url": "https://idp.example/.well-known/openid-configuration", "client_id": "console",
         "client_secret": "s"}, public_base_url="https://console.example")
-    assert prod.cookie_name == "__Host-console" and not prod.serve_docs
+    assert prod.cookie_name == "__Host-console" and not prod.docs_on
     app = create_app(prod, store=MemoryStore())
     paths = {getattr(r, "path", None) for r in app.routes}
     assert "/docs" not in paths and app.openapi_url is None
