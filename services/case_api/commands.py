@@ -1,4 +1,6 @@
-"""``civicsocial audit verify``: recompute case_api's audit chain from the database."""
+"""``civicsocial audit verify``: recompute case_api's audit chain from the database.
+``civicsocial cases canonicalise``: rewrite existing employee ids, assignees and departments to their
+keys (audited, re-sealed) and report what could not be mapped."""
 
 from __future__ import annotations
 
@@ -6,9 +8,10 @@ import json
 
 import typer
 
-from services.case_api.domain import audit
+from services.case_api.domain import audit, directory
 from services.case_api.settings import CaseSettings
 from shared.db import Database
+from shared.timeutil import utcnow
 
 audit_app = typer.Typer(no_args_is_help=True, help="case_api's tamper-evident audit trail.")
 
@@ -31,4 +34,22 @@ def verify(
         raise typer.Exit(1)
 
 
-COMMANDS = [("audit", audit_app)]
+cases_app = typer.Typer(no_args_is_help=True, help="case_api's cases.")
+
+
+@cases_app.command("canonicalise")
+def canonicalise(
+    database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+) -> None:
+    """Map existing employee ids, assignees and departments to their keys (run after `civicsocial migrate`);
+    prints a JSON report naming the departments the alias table does not know. Safe to run again."""
+    url = database_url or CaseSettings().database_url
+    db = Database(url, pool_size=1)
+    try:
+        report = directory.canonicalise_existing(db, now=utcnow())
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(report.as_dict()))
+
+
+COMMANDS = [("audit", audit_app), ("cases", cases_app)]

@@ -137,10 +137,11 @@ def emit_report_event(session: Session, case: Case, *, kind: Literal["status", "
                       report_ids: list[str] | None = None) -> int:
     """Queue a ``ReportEvent`` for each report attached to the case (the reporter's view)."""
     targets = report_ids if report_ids is not None else _report_ids(session, case.id)
+    public = access.public_view(status=status, outcome_summary=outcome_summary)  # all the reporter gets
     for report_id in targets:
         event = ReportEvent(event_id=new_id(), kind=kind,
-                            status=PublicStatus(status) if status else None, outcome_summary=outcome_summary,
-                            message=message, at=now)
+                            status=PublicStatus(public["status"]) if public["status"] else None,
+                            outcome_summary=public["outcome_summary"], message=message, at=now)
         enqueue(session, OutboxMessage, REPORT_EVENT, ReportEventMessage(report_id=report_id, event=event),
                 idempotency_key=f"event-{event.event_id}", now=now)
     return len(targets)
