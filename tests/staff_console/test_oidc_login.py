@@ -6,7 +6,6 @@ refresh token is used when the access token runs out."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import uuid
@@ -18,7 +17,7 @@ import pytest
 from services.staff_console.main import create_app
 from services.staff_console.sessions import MemoryStore
 from tests.staff_console.conftest import console_settings, shoot
-from tests.support.idp import ensure_installed, private_jwk
+from tests.support.idp import private_jwk, start_node, stop_node
 from tests.support.live import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -35,31 +34,17 @@ class CodeFlowIdp:
                        "redirect_uri": redirect_uri}
         keys = workdir / "idp-keys.json"
         keys.write_text(json.dumps({"keys": [private_jwk("k-" + uuid.uuid4().hex[:8])]}))
-        self.env = {**os.environ, "PORT": str(self.port), "KEYS_FILE": str(keys), "AUDIENCE": AUDIENCE,
+        self.env = {"PORT": str(self.port), "KEYS_FILE": str(keys), "AUDIENCE": AUDIENCE,
                     "CLIENT": json.dumps(self.client), "ACCOUNTS": json.dumps(accounts),
-                    "ACCESS_TOKEN_TTL": str(ttl), "NODE_ENV": "production"}
+                    "ACCESS_TOKEN_TTL": str(ttl)}
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> CodeFlowIdp:
-        ensure_installed()
-        self._proc = subprocess.Popen(["node", str(HERE / "server.mjs")], env=self.env, cwd=HERE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.discovery_url, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            if self._proc.poll() is not None:
-                out = self._proc.stdout.read().decode() if self._proc.stdout else ""
-                raise RuntimeError(f"oidc-provider exited: {out[-2000:]}")
-        raise RuntimeError("oidc-provider did not start")
+        self._proc = start_node(HERE / "server.mjs", self.env, self.discovery_url)
+        return self
 
     def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(10)
+        stop_node(self._proc)
 
 
 def test_sign_in_with_the_city_idp_reaches_the_queue(browser, make_app, live, dev_key, tmp_path, token):

@@ -56,6 +56,32 @@ def ensure_installed() -> None:
     subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True, timeout=600)
 
 
+def start_node(script: Path, env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
+    """Run an oidc-provider script (the npm package installed beside tests/support/oidc) and wait
+    until ``ready_url`` answers 200."""
+    ensure_installed()
+    proc = subprocess.Popen(["node", str(script)], env={**os.environ, "NODE_ENV": "production", **env},
+                            cwd=script.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise RuntimeError(f"oidc-provider exited: {out[-2000:]}")
+    proc.kill()
+    raise RuntimeError("oidc-provider did not start")
+
+
+def stop_node(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+
+
 class OidcProvider:
     def __init__(self, workdir: Path, clients: list[IdpClient], audience: str = "urn:civicsocial") -> None:
         self.workdir = workdir
@@ -74,28 +100,14 @@ class OidcProvider:
         self.keys_file.write_text(json.dumps({"keys": [private_jwk(self.kid)]}))
 
     def start(self) -> OidcProvider:
-        ensure_installed()
-        env = {**os.environ, "PORT": str(self.port), "KEYS_FILE": str(self.keys_file), "AUDIENCE": self.audience,
-               "CLIENTS": json.dumps([c.__dict__ for c in self.clients]), "NODE_ENV": "production"}
-        self._proc = subprocess.Popen(["node", str(HERE / "server.mjs")], env=env, cwd=HERE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.discovery_url, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            if self._proc.poll() is not None:
-                out = self._proc.stdout.read().decode() if self._proc.stdout else ""
-                raise RuntimeError(f"oidc-provider exited: {out[-2000:]}")
-        raise RuntimeError("oidc-provider did not start")
+        env = {"PORT": str(self.port), "KEYS_FILE": str(self.keys_file), "AUDIENCE": self.audience,
+               "CLIENTS": json.dumps([c.__dict__ for c in self.clients])}
+        self._proc = start_node(HERE / "server.mjs", env, self.discovery_url)
+        return self
 
     def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(10)
-            self._proc = None
+        stop_node(self._proc)
+        self._proc = None
 
     def rotate_key(self) -> None:
         """Restart with a new signing key (the old one is gone), on the same port."""
