@@ -17,6 +17,10 @@ lock every resident out. What is left is per client (keyed hashes, ``shared.rate
   resident is admitted on the slower ``submit_slow`` allowance when the token is at least
   ``nojs_min_form_seconds`` old (a person takes longer than that to fill in the form), once per token.
 
+Checking before and counting after means concurrent submissions from one client can overshoot its
+budget by at most the number in flight at once (bounded by uvicorn's ``--limit-concurrency``); the
+alternative, counting first, is what let rejected submissions eat budgets.
+
 The distinct-client count lives in process memory (hashed keys, the last minute only): with several
 instances each judges its own share of the load, which is what it has to bear.
 """
