@@ -66,14 +66,14 @@ def test_no_ip_user_agent_or_referer_in_any_table_or_log(feedback_process, datab
             assert c.post("/v1/receipts/status", json={"receipt": "0000000000000000"}).status_code == 429
             r = c.post("/open311/v2/requests.json", data={
                 "api_key": "privacy-test-key", "service_code": "csm-other", "attribute[platform]": "x",
-                "attribute[post_url]": "https://x.com/cabq/status/7", "lat": "35.1", "long": "-106.6",
+                "attribute[post_url]": "https://x.com/cabq/status/7", "lat": "35.08431", "long": "-106.6",
                 "device_id": "zzqq-device"})
             assert r.status_code == 200
             assert c.post("/v1/reports", json={"nonsense": CLIENT_IP}).status_code == 422
     time.sleep(0.5)  # let the relay log a few failed deliveries to the stopped case_api
     dump = _dump_tables(engine)
     assert "submissions" in dump and len(dump) > 1000  # the dump really covers the data
-    for secret in [*SECRETS, EMAIL, "zzqq-device", "35.1", *receipts]:
+    for secret in [*SECRETS, EMAIL, "zzqq-device", "35.08431", *receipts]:
         assert secret not in dump, f"{secret!r} is stored in the database"
     logs = log_path.read_text()
     assert '"event": "request"' in logs and "outbox_retry" in logs and "rate_limited" in logs  # logs were written
