@@ -316,7 +316,10 @@ def _publish(editor: httpx.Client, approver: httpx.Client, policy_id: str, versi
     publication date (the review clock runs from it, so AI 1-19 of 2022 shows as overdue)."""
     base = f"/v1/policies/{policy_id}/versions/{version_id}"
     _check(editor.post(base + "/submit"))
-    _check(approver.post(base + "/approve"))
+    elements = approver.get("/v1/elements")
+    _check(elements)
+    keys = [e["key"] for e in elements.json()]  # the approver attests each element
+    _check(approver.post(base + "/approve", json={"attested_elements": keys}))
     _check(approver.post(base + "/publish", json={"effective_date": effective_date, "published_on": effective_date}))
 
 

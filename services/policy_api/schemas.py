@@ -152,6 +152,13 @@ class TransitionIn(InputModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class ApproveIn(TransitionIn):
+    attested_elements: list[ElementKey] = Field(
+        default_factory=list, max_length=50,
+        description="The R-24-89 element keys the approver attests are met by this version, one by one. For a "
+                    "social media policy every required element must be listed (422 `not_attested` otherwise).")
+
+
 class PublishIn(InputModel):
     effective_date: date | None = Field(default=None, description="Default: the version's, else today.")
     published_on: date | None = Field(
@@ -201,6 +208,7 @@ class VersionStaffFields(OutputModel):
     author_id: str
     contributors: list[str]
     approved_by: str | None
+    attested_elements: list[str] = Field(default_factory=list, description="What the approver attested.")
     published_by: str | None
     submitted_at: datetime | None
     allowed_actions: list[str]

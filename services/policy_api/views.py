@@ -49,6 +49,7 @@ def version_out(item: VersionWithSections, *, staff: bool) -> VersionOut:
     v = item.version
     staff_fields = VersionStaffFields(
         author_id=v.author_id, contributors=list(v.contributors), approved_by=v.approved_by,
+        attested_elements=list(v.attested_elements),
         published_by=v.published_by, submitted_at=v.submitted_at, allowed_actions=allowed_actions(v.state),
     ) if staff else None
     return VersionOut(**version_summary(v).model_dump(), sections=[SectionOut.model_validate(s) for s in item.sections],

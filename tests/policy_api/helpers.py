@@ -7,6 +7,9 @@ ELEMENT_KEYS = [
     "monitoring_and_review", "disciplinary_actions", "restorative_actions", "policy_review",
 ]
 
+#: The approval body attesting every element (issue 20: the approver attests each one).
+ATTEST = {"attested_elements": ELEMENT_KEYS}
+
 
 def full_sections(extra: str = "") -> list[dict]:
     return [
@@ -39,7 +42,7 @@ async def publish(api, token, policy_id, version_id, *, editor="emp-editor", app
     base = f"/v1/policies/{policy_id}/versions/{version_id}"
     r = await api.post(base + "/submit", headers=token("policy_editor", subject=editor))
     assert r.status_code == 200, r.text
-    r = await api.post(base + "/approve", headers=token("policy_approver", subject=approver))
+    r = await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject=approver))
     assert r.status_code == 200, r.text
     body = {k: v for k, v in (("effective_date", effective_date), ("published_on", published_on)) if v} or None
     r = await api.post(base + "/publish", json=body, headers=token("policy_approver", subject=approver))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.policy_api.helpers import (
+    ATTEST,
     ELEMENT_KEYS,
     create_draft,
     create_policy,
@@ -51,12 +52,13 @@ async def test_two_person_rule(api, token):
     base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
     await api.post(base + "/submit", headers=token("policy_editor", subject="emp-7"))
     # The author holds the approver role too, but cannot approve their own version.
-    r = await api.post(base + "/approve", headers=token("policy_approver", "policy_editor", subject="emp-7"))
+    r = await api.post(base + "/approve", json=ATTEST,
+                       headers=token("policy_approver", "policy_editor", subject="emp-7"))
     assert r.status_code == 403
     problem = r.json()
     assert problem["type"] == "urn:civicsocial:problem:two-person-rule"
     assert r.headers["content-type"].startswith("application/problem+json")
-    r = await api.post(base + "/approve", headers=token("policy_approver", subject="emp-8"))
+    r = await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject="emp-8"))
     assert r.status_code == 200 and r.json()["staff"]["approved_by"] == "emp-8"
 
 
@@ -69,7 +71,7 @@ async def test_anyone_who_edited_counts_as_an_author(api, token):
                         headers=token("policy_approver", subject="emp-2"))
     assert r.status_code == 200
     await api.post(base + "/submit", headers=token("policy_editor", subject="emp-1"))
-    r = await api.post(base + "/approve", headers=token("policy_approver", subject="emp-2"))
+    r = await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject="emp-2"))
     assert r.status_code == 403
 
 
@@ -78,7 +80,7 @@ async def test_policy_editor_cannot_approve_or_publish(api, token):
     draft = await create_draft(api, token, policy["id"], sections=full_sections())
     base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
     await api.post(base + "/submit", headers=token("policy_editor"))
-    r = await api.post(base + "/approve", headers=token("policy_editor", subject="someone-else"))
+    r = await api.post(base + "/approve", json=ATTEST, headers=token("policy_editor", subject="someone-else"))
     assert r.status_code == 403 and r.json()["type"] == "urn:civicsocial:problem:forbidden"
     r = await api.post(base + "/publish", headers=token("policy_editor", subject="someone-else"))
     assert r.status_code == 403
@@ -107,7 +109,7 @@ async def test_completeness_refusal_names_each_missing_element(api, token):
     assert check["complete"] is False and check["missing"] == ["restorative_actions", "policy_review"]
     assert len(check["items"]) == 8
     await api.post(base + "/submit", headers=token("policy_editor"))
-    r = await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    r = await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject="emp-approver"))
     assert r.status_code == 422
     problem = r.json()
     assert problem["missing_elements"] == ["restorative_actions", "policy_review"]

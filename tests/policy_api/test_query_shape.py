@@ -20,7 +20,7 @@ import pytest
 from services.registry import SERVICES
 from shared.auth import issue_dev_token
 from shared.timeutil import FrozenClock
-from tests.policy_api.helpers import ELEMENT_KEYS
+from tests.policy_api.helpers import ATTEST, ELEMENT_KEYS
 from tests.support.sqlcount import count_statements
 
 START = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ class Builder:
         draft = await self.ok("POST", f"/v1/policies/{policy_id}/versions", self.editor, body)
         base = f"/v1/policies/{policy_id}/versions/{draft['id']}"
         await self.ok("POST", base + "/submit", self.editor)
-        await self.ok("POST", base + "/approve", self.approver)
+        await self.ok("POST", base + "/approve", self.approver, ATTEST)
         return await self.ok("POST", base + "/publish", self.approver)
 
     async def policy(self, identifier: str, *, kind: str = "other") -> str:

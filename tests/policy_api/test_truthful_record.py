@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.policy_api.domain.completeness import is_substantive
-from tests.policy_api.helpers import create_draft, create_policy, full_sections, publish
+from tests.policy_api.helpers import ATTEST, ELEMENT_KEYS, create_draft, create_policy, full_sections, publish
 
 
 @pytest.mark.parametrize("body", ["", "   \n\t", "TBD", "**TODO**", "To be written.", "Lorem ipsum dolor sit amet",
@@ -26,7 +26,7 @@ async def test_an_empty_section_covers_no_element(api, token):
     check = (await api.get(base + "/completeness", headers=token("policy_editor"))).json()
     assert check["missing"] == ["restorative_actions", "policy_review"]
     await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
-    r = await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    r = await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject="emp-approver"))
     assert r.status_code == 422 and r.json()["missing_elements"] == ["restorative_actions", "policy_review"]
 
 
@@ -47,7 +47,7 @@ async def test_publication_date_cannot_be_in_the_future(api, token):
     draft = await create_draft(api, token, policy["id"], sections=full_sections())
     base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
     await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
-    await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject="emp-approver"))
     r = await api.post(base + "/publish", json={"published_on": "2030-01-01"}, headers=token("policy_approver"))
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "published_on"]
 
@@ -57,10 +57,56 @@ async def test_effective_date_before_the_policy_existed_is_refused_and_backdatin
     draft = await create_draft(api, token, policy["id"], sections=full_sections())
     base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
     await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
-    await api.post(base + "/approve", headers=token("policy_approver", subject="emp-approver"))
+    await api.post(base + "/approve", json=ATTEST, headers=token("policy_approver", subject="emp-approver"))
     r = await api.post(base + "/publish", json={"effective_date": "2020-01-01"}, headers=token("policy_approver"))
     assert r.status_code == 422 and r.json()["errors"][0]["type"] == "effective_date_too_early"
     clock.set(datetime(2025, 3, 20, 12, tzinfo=UTC))
     r = await api.post(base + "/publish", json={"effective_date": "2025-03-05"}, headers=token("policy_approver"))
     assert r.status_code == 200, r.text
     assert r.json()["published_on"] == "2025-03-20" and r.json()["backdated"] is True
+
+
+async def test_an_editor_alone_cannot_change_the_review_interval(api, token):
+    policy = await create_policy(api, token)
+    url = f"/v1/policies/{policy['id']}"
+    r = await api.patch(url, json={"review_interval_months": 60}, headers=token("policy_editor", subject="emp-e"))
+    assert r.status_code == 403 and r.json()["type"] == "urn:civicsocial:problem:approver-required"
+    r = await api.patch(url, json={"review_interval_months": 60, "title": "Renamed"},
+                        headers=token("records_manager", subject="emp-r"))
+    assert r.status_code == 403
+    unchanged = (await api.get(url, headers=token("policy_editor"))).json()
+    assert unchanged["title"] == "Social Media Policy"
+    # The editor may still change other metadata, and restating the same interval is no change.
+    r = await api.patch(url, json={"title": "Renamed", "review_interval_months": 12},
+                        headers=token("policy_editor", subject="emp-e"))
+    assert r.status_code == 200, r.text
+    r = await api.patch(url, json={"review_interval_months": 24}, headers=token("policy_approver", subject="emp-a"))
+    assert r.status_code == 200
+    changes = (await api.get("/v1/changes", params={"entity_id": policy["id"]}, headers=token("policy_editor"))).json()
+    by_approver = [c for c in changes["items"] if c["actor"] == "emp-a"]
+    assert [(c["before"]["review_interval_months"], c["after"]["review_interval_months"]) for c in by_approver] \
+        == [(12, 24)]
+
+
+async def test_the_approver_attests_each_element(api, token):
+    policy = await create_policy(api, token)
+    draft = await create_draft(api, token, policy["id"], sections=full_sections())
+    base = f"/v1/policies/{policy['id']}/versions/{draft['id']}"
+    await api.post(base + "/submit", headers=token("policy_editor", subject="emp-editor"))
+    approver = token("policy_approver", subject="emp-approver")
+    r = await api.post(base + "/approve", headers=approver)
+    assert r.status_code == 422 and r.json()["missing_attestations"] == ELEMENT_KEYS
+    r = await api.post(base + "/approve", json={"attested_elements": ELEMENT_KEYS[:6]}, headers=approver)
+    assert r.status_code == 422
+    problem = r.json()
+    assert problem["missing_attestations"] == ["restorative_actions", "policy_review"]
+    assert [e["loc"] for e in problem["errors"]] == [["body", "attested_elements", "restorative_actions"],
+                                                    ["body", "attested_elements", "policy_review"]]
+    r = await api.post(base + "/approve", json={"attested_elements": [*ELEMENT_KEYS, "made_up"]}, headers=approver)
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "unknown_element"
+    r = await api.post(base + "/approve", json={"attested_elements": list(reversed(ELEMENT_KEYS))}, headers=approver)
+    assert r.status_code == 200, r.text
+    assert r.json()["staff"]["attested_elements"] == ELEMENT_KEYS
+    # Returned for changes, the attestation is void: the next approval attests again.
+    r = await api.post(base + "/return", headers=approver)
+    assert r.json()["staff"]["attested_elements"] == []

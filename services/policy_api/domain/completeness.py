@@ -95,3 +95,30 @@ def require_complete(checklist: Checklist, *, action: str) -> None:
         ],
         missing_elements=[m.key for m in missing],
     )
+
+
+def require_attested(checklist: Checklist, attested: Iterable[str]) -> list[str]:
+    """The approver attests each required element (issue 20): a 422 naming each one not attested.
+    Returns the attested keys, in catalogue order (unknown keys are refused too)."""
+    given = list(dict.fromkeys(attested))
+    known = {i.key for i in checklist.items}
+    unknown = [k for k in given if k not in known]
+    if not checklist.applies:
+        if unknown:
+            raise ValidationFailed(f"Unknown element key(s) attested: {', '.join(unknown)}.", errors=[
+                {"loc": ["body", "attested_elements", k], "msg": "Unknown element.", "type": "unknown_element"}
+                for k in unknown])
+        return [i.key for i in checklist.items if i.key in given]
+    missing = [i for i in checklist.items if i.key not in given]
+    if missing or unknown:
+        raise ValidationFailed(
+            f"Cannot approve: the approver must attest each R-24-89 element; not attested: "
+            f"{'; '.join(f'{m.title} ({m.key})' for m in missing) or 'none'}"
+            + (f"; unknown: {', '.join(unknown)}." if unknown else "."),
+            errors=[{"loc": ["body", "attested_elements", m.key], "msg": f"'{m.title}' was not attested.",
+                     "type": "not_attested"} for m in missing]
+            + [{"loc": ["body", "attested_elements", k], "msg": "Unknown element.", "type": "unknown_element"}
+               for k in unknown],
+            missing_attestations=[m.key for m in missing],
+        )
+    return [i.key for i in checklist.items]

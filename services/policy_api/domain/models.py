@@ -124,6 +124,9 @@ class PolicyVersion(Base, table=True):
     submitted_at: datetime | None = None
     approved_by: str | None = Field(default=None, max_length=200)
     approved_at: datetime | None = None
+    attested_elements: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"),
+        description="The R-24-89 elements the approver attested, one by one, when approving.")
     published_by: str | None = Field(default=None, max_length=200)
     published_at: datetime | None = None
     published_on: date | None = Field(

@@ -23,7 +23,7 @@ from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Policy, PolicyReview, PolicyVersion
 from services.policy_api.domain.state_machine import OPEN_STATES, PUBLIC_STATES, VersionState
 from shared.db import Database
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 
 KINDS = ("social_media_policy", "administrative_instruction", "department_guideline", "other")
 PUBLIC = tuple(s.value for s in PUBLIC_STATES)
@@ -233,10 +233,22 @@ def create_policy(db: Database, ctx: WriteContext, *, new: NewPolicy) -> PolicyD
         return PolicyDetail(policy=policy, current=None, last_reviewed_on=None, versions=[], open_version=None)
 
 
-def update_policy(db: Database, ctx: WriteContext, *, policy_id: str, changes: PolicyChanges) -> PolicyDetail:
+class ApproverRequired(Forbidden):
+    slug, title = "approver-required", "Only a policy approver may make this change"
+
+
+def update_policy(
+    db: Database, ctx: WriteContext, *, policy_id: str, changes: PolicyChanges, approver: bool
+) -> PolicyDetail:
+    """``approver``: the caller is a policy approver (or admin). Changing the review interval needs one
+    (issue 20: an editor alone could stretch the review clock)."""
     with db.write() as s:
         policy = get_policy(s, policy_id, public=False)
         before = changelog.snapshot(policy)
+        interval = changes.review_interval_months
+        if interval is not None and interval != policy.review_interval_months and not approver:
+            raise ApproverRequired("Changing a policy's review interval needs a policy approver.",
+                                   review_interval_months=policy.review_interval_months)
         if changes.identifier is not None and changes.identifier != policy.identifier:
             _check_identifier_free(s, changes.identifier, exclude_id=policy.id)
         if changes.kind is not None and changes.kind != policy.kind and has_public_version(s, policy.id):

@@ -430,18 +430,22 @@ def delete_section(db: Database, ctx: WriteContext, *, policy_id: str, version_i
 def transition(
     db: Database, ctx: WriteContext, *, policy_id: str, version_id: str, action: Action,
     effective_date: date | None = None, note: str | None = None, published_on: date | None = None,
+    attested_elements: Sequence[str] = (),
 ) -> VersionWithSections:
+    """``attested_elements``: for approve, the element keys the approver attests (every required one for a
+    social media policy)."""
     with db.write() as s:
         policy = get_policy(s, policy_id, public=False)
         version = get_version(s, policy.id, version_id, public=False)
         _transition(s, ctx, policy, version, action, effective_date=effective_date, note=note,
-                    published_on=published_on)
+                    published_on=published_on, attested_elements=attested_elements)
         return VersionWithSections(version=version, sections=sections(s, version.id))
 
 
 def _transition(
     session: Session, ctx: WriteContext, policy: Policy, version: PolicyVersion, action: Action, *,
     effective_date: date | None, note: str | None, published_on: date | None = None,
+    attested_elements: Sequence[str] = (),
 ) -> None:
     target = next_state(version.state, action)
     before = changelog.snapshot(version)
@@ -455,13 +459,16 @@ def _transition(
         version.submitted_at = None
         version.approved_at = None
         version.approved_by = None
+        version.attested_elements = []
     elif action == Action.approve:
         if ctx.actor in version.contributors or ctx.actor == version.author_id:
             raise TwoPersonRule(
                 "Two-person rule: you wrote or edited this version, so another approver must approve it.",
                 author_id=version.author_id,
             )
-        completeness.require_complete(checklist(session, policy, version), action="approve")
+        check = checklist(session, policy, version)
+        completeness.require_complete(check, action="approve")
+        version.attested_elements = completeness.require_attested(check, attested_elements)
         version.approved_by = ctx.actor
         version.approved_at = ctx.now
     elif action == Action.publish:

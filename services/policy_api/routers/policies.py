@@ -26,6 +26,7 @@ from services.policy_api.routers._common import (
     write_ctx,
 )
 from services.policy_api.schemas import (
+    ApproveIn,
     CompletenessOut,
     DiffOut,
     DueReview,
@@ -190,14 +191,16 @@ def create_policy(request: Request, body: PolicyCreate, db: DatabaseDep, clock: 
 
 
 @staff_router.patch("/v1/policies/{policy_id}", operation_id="update_policy", response_model=PolicyOut,
-                    responses=problem_responses(401, 403, 404, 409), summary="Change a policy's metadata (editors)")
+                    responses=problem_responses(401, 403, 404, 409),
+                    summary="Change a policy's metadata (editors; the review interval: approvers)")
 def update_policy(request: Request, policy_id: str, body: PolicyUpdate, db: DatabaseDep, clock: ClockDep,
                   principal: Principal = Depends(require_roles(*EDITORS))) -> PolicyOut:
     changes = policies.PolicyChanges(
         kind=_enum(body.kind), identifier=body.identifier, title=body.title, department=body.department,
         review_interval_months=body.review_interval_months, binds_account_holders=body.binds_account_holders,
     )
-    item = policies.update_policy(db, write_ctx(request, principal, clock), policy_id=policy_id, changes=changes)
+    item = policies.update_policy(db, write_ctx(request, principal, clock), policy_id=policy_id, changes=changes,
+                                  approver=principal.has_any(*APPROVERS))
     return views.policy_out(item, clock.now().date())
 
 
@@ -270,11 +273,12 @@ def delete_section(request: Request, policy_id: str, version_id: str, section_id
 
 
 def _transition(request: Request, db: Any, clock: Any, principal: Principal, policy_id: str, version_id: str,
-                action: Action, body: TransitionIn | PublishIn | None) -> VersionOut:
+                action: Action, body: TransitionIn | PublishIn | ApproveIn | None) -> VersionOut:
     item = versions.transition(
         db, write_ctx(request, principal, clock), policy_id=policy_id, version_id=version_id, action=action,
         effective_date=getattr(body, "effective_date", None), note=body.note if body else None,
         published_on=getattr(body, "published_on", None),
+        attested_elements=tuple(getattr(body, "attested_elements", ())),
     )
     return views.version_out(item, staff=True)
 
@@ -301,9 +305,10 @@ def return_version(request: Request, policy_id: str, version_id: str, db: Databa
 
 @staff_router.post("/v1/policies/{policy_id}/versions/{version_id}/approve", operation_id="approve_version",
                    response_model=VersionOut, responses=_T_RESPONSES,
-                   summary="in_review -> approved: two-person rule and completeness (approvers)")
+                   summary="in_review -> approved: two-person rule, completeness and the approver's attestation "
+                           "of each element (approvers)")
 def approve_version(request: Request, policy_id: str, version_id: str, db: DatabaseDep, clock: ClockDep,
-                    body: TransitionIn | None = None,
+                    body: ApproveIn | None = None,
                     principal: Principal = Depends(require_roles(*APPROVERS))) -> VersionOut:
     return _transition(request, db, clock, principal, policy_id, version_id, Action.approve, body)
 
