@@ -8,6 +8,7 @@ from fastapi import BackgroundTasks, Depends, Request
 
 from services.case_api.domain import ladder
 from services.case_api.domain.cases import DecisionRules, Sla
+from services.case_api.domain.due_process import Windows
 from services.case_api.domain.monitoring import Cadence
 from services.case_api.settings import CaseSettings
 from shared.http import ServiceClient
@@ -33,7 +34,11 @@ async def _peers(request: Request) -> ServiceClient:
 
 async def _rules(settings: Annotated[CaseSettings, Depends(_settings)]) -> DecisionRules:
     return DecisionRules(directors=settings.department_directors,
-                         amendment_reason_min_chars=settings.amendment_reason_min_chars)
+                         amendment_reason_min_chars=settings.amendment_reason_min_chars,
+                         windows=Windows(response_days=settings.response_window_days,
+                                         response_days_by_action=settings.response_window_days_by_action,
+                                         appeal_days=settings.appeal_window_days,
+                                         required=settings.due_process_required))
 
 
 SettingsDep = Annotated[CaseSettings, Depends(_settings)]

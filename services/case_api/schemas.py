@@ -81,6 +81,63 @@ class DecisionOut(OutputModel):
     status: Literal["pending", "in_force", "superseded", "withdrawn"]
 
 
+class ProposalIn(InputModel):
+    action: DisciplinaryAction
+    reason: str | None = Field(default=None, max_length=5000, description="Shown to the employee with the notice.")
+
+
+class ProceedingOut(OutputModel):
+    id: str
+    step: Literal["noticed", "responded", "decided", "appealed", "upheld", "overturned"]
+    proposed_action: DisciplinaryAction
+    proposal_reason: str | None
+    proposed_by: str
+    noticed_at: datetime
+    response_due_on: date
+    response: str | None
+    responded_at: datetime | None
+    decision_id: str | None
+    final_action: DisciplinaryAction | None
+    decided_at: datetime | None
+    appeal_due_on: date | None
+    appeal_grounds: str | None
+    appealed_at: datetime | None
+    appeal_outcome_reason: str | None
+    appeal_decided_by: str | None
+    appeal_decided_at: datetime | None
+
+
+class AppealOutcomeIn(InputModel):
+    outcome: Literal["upheld", "overturned"]
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class NoticeOut(OutputModel):
+    """What the employee is told about a proceeding against them (never the reporter, notes or evidence)."""
+
+    id: str
+    case_reference: str
+    categories: list[str]
+    severity: int | None
+    step: str
+    proposed_action: DisciplinaryAction
+    proposal_reason: str | None
+    noticed_at: datetime
+    response_due_on: date
+    response: str | None
+    final_action: DisciplinaryAction | None
+    appeal_due_on: date | None
+    appeal_grounds: str | None
+
+
+class NoticeResponseIn(InputModel):
+    text: str = Field(min_length=1, max_length=10000)
+
+
+class AppealIn(InputModel):
+    grounds: str = Field(min_length=1, max_length=10000)
+
+
 class ConflictIn(InputModel):
     reason: str = Field(min_length=1, max_length=2000, description="Kept with the declaration, not shown to others.")
 

@@ -43,3 +43,11 @@ class CaseSettings(ServiceSettings):
         "and needs a second approver from outside the department."))
     amendment_reason_min_chars: int = Field(default=20, ge=1, le=2000,
                                             description="Minimum length of the reason for amending a decision.")
+    due_process_required: bool = Field(default=False, description=(
+        "Refuse a first disciplinary decision without a proposed action noticed to the employee "
+        "(off by default until the staff console offers the proposal step)."))
+    response_window_days: int = Field(default=10, ge=1, le=90,
+                                      description="Days the employee has to respond to a proposed action.")
+    response_window_days_by_action: dict[str, int] = Field(
+        default_factory=dict, description="Per proposed action, e.g. {\"termination\": 15}.")
+    appeal_window_days: int = Field(default=15, ge=1, le=180, description="Days to appeal a final decision.")

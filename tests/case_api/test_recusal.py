@@ -64,6 +64,9 @@ def _calls(case_id: str, report_id: str, action_id: str) -> list[tuple[str, str,
         ("POST", f"/v1/restorative-actions/{action_id}/status", {"status": "cancelled"}),
         ("GET", f"/v1/audit/cases/{case_id}", None),
         ("POST", f"{base}/conflicts", {"reason": "it is me"}),
+        ("POST", f"{base}/proposed-action", {"action": "retraining"}),
+        ("GET", f"{base}/due-process", None),
+        ("POST", f"{base}/due-process/{MISSING}/appeal-outcome", {"outcome": "overturned", "reason": "mine"}),
         ("POST", f"{base}/involved", {"person_id": "emp-9999"}),
     ]
 

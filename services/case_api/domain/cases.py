@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, or_, select
 
 from services.case_api import clients
-from services.case_api.domain import access, audit, identity, ladder
+from services.case_api.domain import access, audit, due_process, identity, ladder
 from services.case_api.domain.models import (
     AuditEntry,
     Case,
@@ -29,6 +29,7 @@ from services.case_api.domain.models import (
     CaseNote,
     CaseParty,
     CaseReport,
+    DueProcess,
     OutboxMessage,
 )
 from services.case_api.domain.paging import Listing
@@ -471,6 +472,7 @@ def priors(session: Session, *, employee_id: str, exclude_case_id: str, since: d
         select(Case).where(
             Case.employee_id == identity.person_key(employee_id), Case.finding == Finding.sustained.value,
             Case.id != exclude_case_id,
+            col(Case.id).not_in(select(DueProcess.case_id).where(DueProcess.step == due_process.Step.overturned.value)),
             col(Case.finding_at) >= since, col(Case.finding_at) < until,
         ).order_by(col(Case.finding_at))
     ))
@@ -561,10 +563,37 @@ class DecisionRules:
 
     directors: dict[str, str] = field(default_factory=dict)
     amendment_reason_min_chars: int = 20
+    windows: due_process.Windows = field(default_factory=due_process.Windows)
 
     def director_is_subject(self, case: Case) -> bool:
         director = {identity.department(d): identity.person_key(e) for d, e in self.directors.items()}
         return case.employee_id is not None and director.get(case.department) == case.employee_id
+
+
+def open_proceeding(session: Session, case_id: str) -> DueProcess | None:
+    return session.exec(select(DueProcess).where(DueProcess.case_id == case_id,
+                                                 col(DueProcess.step).in_([x.value for x in due_process.OPEN]))).first()
+
+
+def _mark_decided(session: Session, *, case: Case, record: CaseDecision, now: datetime,
+                  windows: due_process.Windows) -> None:
+    """The open due-process proceeding, if any, is decided (refused while its response window is
+    open); with ``windows.required`` one must exist."""
+    proceeding = open_proceeding(session, case.id)
+    if proceeding is None:
+        if windows.required:
+            raise Conflict("Propose the action with notice to the employee first (POST /proposed-action).",
+                           current_state=case.state)
+        return
+    step = due_process.Step(proceeding.step)
+    due_process.check(step, due_process.Step.decided, today=now.date(),
+                      due_on=proceeding.response_due_on if step == due_process.Step.noticed else None)
+    proceeding.step = due_process.Step.decided.value
+    proceeding.decision_id = record.id
+    proceeding.final_action = record.action
+    proceeding.decided_at = now
+    proceeding.appeal_due_on = windows.appeal_due(now.date())
+    session.add(proceeding)
 
 
 def decisions_of(session: Session, case_id: str) -> list[CaseDecision]:
@@ -647,6 +676,8 @@ def record_decision(db: Database, *, case_id: str, principal: Principal, action:
             approval_rule=rule, status="pending")
         s.add(record)
         s.flush()
+        if in_force is None:
+            _mark_decided(s, case=case, record=record, now=now, windows=rules.windows)
         if rule is None:
             _put_in_force(s, case=case, record=record, previous=None, now=now, sla=sla)
         audit.append(s, actor=actor, action="case.decision_recorded" if rule is None else "case.decision_proposed",

@@ -271,3 +271,30 @@ class CaseDecision(Base, table=True):
     approved_by: str | None = Field(default=None, max_length=100)
     approved_at: datetime | None = None
     status: str = Field(max_length=20, description="pending | in_force | superseded | withdrawn")
+
+
+class DueProcess(Base, table=True):
+    """One proceeding: the proposed action and its notice, the employee's response, the final
+    decision, an appeal and its outcome (``domain/due_process.py``)."""
+
+    __tablename__ = "due_process"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    step: str = Field(max_length=20, index=True)
+    proposed_action: str = Field(max_length=40)
+    proposal_reason: str | None = Field(default=None, max_length=5000)
+    proposed_by: str = Field(max_length=100)
+    noticed_at: datetime
+    response_due_on: date
+    response: str | None = Field(default=None, max_length=10000)
+    responded_at: datetime | None = None
+    decision_id: str | None = Field(default=None, max_length=36)
+    final_action: str | None = Field(default=None, max_length=40)
+    decided_at: datetime | None = None
+    appeal_due_on: date | None = None
+    appeal_grounds: str | None = Field(default=None, max_length=10000)
+    appealed_at: datetime | None = None
+    appeal_outcome_reason: str | None = Field(default=None, max_length=5000)
+    appeal_decided_by: str | None = Field(default=None, max_length=100)
+    appeal_decided_at: datetime | None = None

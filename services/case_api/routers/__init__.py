@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from services.case_api.routers import cases, intake, monitoring, oversight, public, restorative
+from services.case_api.routers import cases, intake, monitoring, notices, oversight, public, restorative
 
 ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router, restorative.router, oversight.router,
-                           monitoring.router]
+                           monitoring.router, notices.router]
