@@ -159,6 +159,10 @@ class ApproveIn(TransitionIn):
                     "social media policy every required element must be listed (422 `not_attested` otherwise).")
 
 
+class RetireIn(InputModel):
+    reason: str = Field(min_length=3, max_length=2000, description="Why the policy is withdrawn without a successor.")
+
+
 class PublishIn(InputModel):
     effective_date: date | None = Field(default=None, description="Default: the version's, else today.")
     published_on: date | None = Field(
@@ -212,6 +216,10 @@ class VersionStaffFields(OutputModel):
     published_by: str | None
     submitted_at: datetime | None
     allowed_actions: list[str]
+    retirement_requested_by: str | None = None
+    retirement_requested_at: datetime | None = None
+    retirement_reason: str | None = None
+    retired_by: str | None = None
 
 
 class VersionOut(VersionSummary):
@@ -227,6 +235,9 @@ class PolicySummary(OutputModel):
     department: str
     current_version: VersionSummary | None
     review_status: ReviewStatusOut
+    status: Literal["draft", "in_force", "retired"] = Field(
+        default="in_force", description="retired: withdrawn without a successor; still listed, with its history.")
+    retired_on: date | None = None
 
 
 class PolicyOut(PolicySummary):

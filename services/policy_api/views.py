@@ -51,6 +51,8 @@ def version_out(item: VersionWithSections, *, staff: bool) -> VersionOut:
         author_id=v.author_id, contributors=list(v.contributors), approved_by=v.approved_by,
         attested_elements=list(v.attested_elements),
         published_by=v.published_by, submitted_at=v.submitted_at, allowed_actions=allowed_actions(v.state),
+        retirement_requested_by=v.retirement_requested_by, retirement_requested_at=v.retirement_requested_at,
+        retirement_reason=v.retirement_reason, retired_by=v.retired_by,
     ) if staff else None
     return VersionOut(**version_summary(v).model_dump(), sections=[SectionOut.model_validate(s) for s in item.sections],
                       staff=staff_fields)
@@ -62,6 +64,8 @@ def policy_summary(row: PolicyRow, today: date) -> PolicySummary:
         id=p.id, kind=p.kind, identifier=p.identifier, title=p.title, department=p.department,
         current_version=version_summary(row.current) if row.current else None,
         review_status=review_status_out(row, today),
+        status="retired" if row.retired else ("in_force" if row.current else "draft"),
+        retired_on=row.retired_on if row.retired else None,
     )
 
 
@@ -113,6 +117,7 @@ def card(c: PolicyCard, today: date, soon_days: int) -> dict[str, Any]:
     current = c.row.current
     return {
         "policy": c.row.policy, "current": current, "versions": c.versions, "review": review,
+        "retired_on": c.row.retired_on if c.row.retired else None,
         "previous": c.previous,
         "due_soon": bool(review.days_until_due is not None and 0 <= review.days_until_due <= soon_days),
         "future": bool(current and current.effective_date and current.effective_date > today),

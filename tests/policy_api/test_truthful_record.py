@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from services.policy_api.domain.completeness import is_substantive
-from tests.policy_api.helpers import ATTEST, ELEMENT_KEYS, create_draft, create_policy, full_sections, publish
+from tests.policy_api.helpers import (
+    ATTEST,
+    ELEMENT_KEYS,
+    create_draft,
+    create_policy,
+    full_sections,
+    publish,
+    published_policy,
+)
 
 
 @pytest.mark.parametrize("body", ["", "   \n\t", "TBD", "**TODO**", "To be written.", "Lorem ipsum dolor sit amet",
@@ -110,3 +118,38 @@ async def test_the_approver_attests_each_element(api, token):
     # Returned for changes, the attestation is void: the next approval attests again.
     r = await api.post(base + "/return", headers=approver)
     assert r.json()["staff"]["attested_elements"] == []
+
+
+async def test_retiring_needs_two_people_and_the_policy_stays_listed_as_retired(api, token):
+    policy, version = await published_policy(api, token, identifier="AI 2-20", kind="administrative_instruction")
+    base = f"/v1/policies/{policy['id']}/versions/{version['id']}"
+    requester, other = token("records_manager", subject="emp-r"), token("policy_approver", subject="emp-a")
+    r = await api.post(base + "/retire/confirm", headers=other)  # nothing requested yet
+    assert r.status_code == 409
+    r = await api.post(base + "/retire", json={"reason": "Replaced by the City policy SMP-1."},
+                       headers=token("policy_editor", subject="emp-e"))
+    assert r.status_code == 403
+    r = await api.post(base + "/retire", json={"reason": "Replaced by the City policy SMP-1."}, headers=requester)
+    assert r.status_code == 200 and r.json()["state"] == "published"
+    assert r.json()["staff"]["retirement_requested_by"] == "emp-r"
+    assert (await api.post(base + "/retire", json={"reason": "Again."}, headers=other)).status_code == 409
+    # The requester cannot confirm (even holding the approver role), and records staff may not confirm.
+    r = await api.post(base + "/retire/confirm", headers=token("policy_approver", "records_manager", subject="emp-r"))
+    assert r.status_code == 403 and r.json()["type"] == "urn:civicsocial:problem:two-person-rule"
+    assert (await api.post(base + "/retire/confirm", headers=token("records_manager", subject="emp-x"))).status_code \
+        == 403
+    r = await api.post(base + "/retire/confirm", headers=other)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "retired" and r.json()["staff"]["retired_by"] == "emp-a"
+
+    listed = (await api.get("/v1/policies")).json()["items"]
+    assert [(p["identifier"], p["status"], p["retired_on"], p["current_version"]) for p in listed] == [
+        ("AI 2-20", "retired", "2025-03-01", None)]
+    history = (await api.get(f"/v1/policies/{policy['id']}/history")).json()["items"]
+    assert sorted(e["event"] for e in history) == ["published", "retired"]
+    page = (await api.get("/transparency")).text
+    assert "AI 2-20" in page and "Retired" in page and "without a successor" in page
+    assert (await api.get(f"/transparency/policies/{policy['id']}")).status_code == 200
+    feed = (await api.get("/v1/feed.atom")).text
+    assert f"urn:civicsocial:policy-retirement:{version['id']}" in feed
+    assert "Retired: AI 2-20" in feed and "Replaced by the City policy SMP-1." in feed

@@ -135,6 +135,11 @@ class PolicyVersion(Base, table=True):
                     "(legacy) version the date it was first published. The review clock runs from it.")
     superseded_at: datetime | None = None
     retired_at: datetime | None = None
+    retired_by: str | None = Field(default=None, max_length=200)
+    # Retiring needs two people (issue 20): one requests, a different approver confirms.
+    retirement_requested_by: str | None = Field(default=None, max_length=200)
+    retirement_requested_at: datetime | None = None
+    retirement_reason: str | None = Field(default=None, max_length=2000)
     created_at: datetime
     updated_at: datetime
 

@@ -10,7 +10,7 @@ then all its versions), whatever the number of rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -39,6 +39,13 @@ class PolicyRow:
     policy: Policy
     current: PolicyVersion | None
     last_reviewed_on: date | None
+    #: the day its last version was retired (with no version in force since: see ``retired``)
+    retired_on: date | None = field(default=None, kw_only=True)
+
+    @property
+    def retired(self) -> bool:
+        """Withdrawn without a successor: listed as retired, with its history (issue 20)."""
+        return self.current is None and self.retired_on is not None
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,14 @@ def _public_version_exists() -> Any:
 
 _LAST = last_reviewed_subquery()
 _CURRENT = aliased(PolicyVersion, name="current_version")
+_RETIRED = aliased(PolicyVersion, name="retired_version")
+_RETIRED_ON: Any = (
+    select(func.max(_RETIRED.ended_on))
+    .where(col(_RETIRED.policy_id) == col(Policy.id), col(_RETIRED.state) == VersionState.retired.value)
+    .correlate(Policy).scalar_subquery().label("retired_on")
+)
 _ROWS: Any = (
-    select(Policy, _CURRENT, _LAST.c.last_reviewed_on)
+    select(Policy, _CURRENT, _LAST.c.last_reviewed_on, _RETIRED_ON)
     .outerjoin(_CURRENT, and_(col(_CURRENT.policy_id) == col(Policy.id), col(_CURRENT.state) == PUBLISHED))
     .outerjoin(_LAST, _LAST.c.policy_id == col(Policy.id))
 )
@@ -85,7 +98,9 @@ _ROW_BY_ID: Any = _ROWS.where(col(Policy.id) == bindparam("policy_id"))
 _PUBLIC_ROW_BY_ID: Any = _ROW_BY_ID.where(_public_version_exists())
 _POLICY_BY_ID: Any = select(Policy).where(col(Policy.id) == bindparam("policy_id"))
 _PUBLIC_POLICY_BY_ID: Any = _POLICY_BY_ID.where(_public_version_exists())
-_HAS_PUBLISHED: Any = col(Policy.id).in_(select(PolicyVersion.policy_id).where(PolicyVersion.state == PUBLISHED))
+# Listed publicly: in force, or retired (a retired policy stays listed as retired, with its history).
+_HAS_PUBLISHED: Any = col(Policy.id).in_(select(PolicyVersion.policy_id).where(
+    col(PolicyVersion.state).in_([PUBLISHED, VersionState.retired.value])))
 _ORDER = (col(Policy.kind), col(Policy.identifier))
 _PAGE: dict[bool, Any] = {
     False: _ROWS.order_by(*_ORDER).offset(bindparam("offset")).limit(bindparam("limit")),
@@ -115,8 +130,8 @@ def get_policy_row(session: Session, policy_id: str, *, public: bool) -> PolicyR
     row = session.exec(_PUBLIC_ROW_BY_ID if public else _ROW_BY_ID, params={"policy_id": policy_id}).first()
     if row is None:
         raise NotFound(f"No policy with id {policy_id!r}.")
-    policy, version, last_reviewed_on = row
-    return PolicyRow(policy=policy, current=version, last_reviewed_on=last_reviewed_on)
+    policy, version, last_reviewed_on, retired_on = row
+    return PolicyRow(policy=policy, current=version, last_reviewed_on=last_reviewed_on, retired_on=retired_on)
 
 
 def has_public_version(session: Session, policy_id: str) -> bool:
@@ -134,7 +149,7 @@ def policy_rows(session: Session, *, public: bool, kind: str | None, limit: int,
         count, page = count.where(col(Policy.kind) == kind), page.where(col(Policy.kind) == kind)
     total = session.exec(count).one()
     rows = session.exec(page, params={"limit": limit, "offset": offset}).all()
-    return PolicyPage(rows=[PolicyRow(policy=p, current=v, last_reviewed_on=d) for p, v, d in rows],
+    return PolicyPage(rows=[PolicyRow(policy=p, current=v, last_reviewed_on=d, retired_on=r) for p, v, d, r in rows],
                       total=int(total))
 
 
@@ -166,7 +181,7 @@ def detail(session: Session, policy_id: str, *, staff: bool) -> PolicyDetail:
     versions = versions_of(session, [row.policy.id], public=not staff)[row.policy.id]
     open_v = next((v for v in versions if v.state in OPEN), None) if staff else None
     return PolicyDetail(policy=row.policy, current=row.current, last_reviewed_on=row.last_reviewed_on,
-                        versions=versions, open_version=open_v)
+                        retired_on=row.retired_on, versions=versions, open_version=open_v)
 
 
 # --- use-cases: reads ----------------------------------------------------------------------------

@@ -27,6 +27,10 @@ class TwoPersonRule(DomainError):
     status, slug, title = 403, "two-person-rule", "The approver cannot be an author of the version"
 
 
+class TwoPersonRetirement(TwoPersonRule):
+    title = "The retirement must be confirmed by someone other than who requested it"
+
+
 class ImmutableVersion(Conflict):
     slug, title = "immutable-version", "This version can no longer be changed"
 
@@ -442,6 +446,31 @@ def transition(
         return VersionWithSections(version=version, sections=sections(s, version.id))
 
 
+def request_retirement(
+    db: Database, ctx: WriteContext, *, policy_id: str, version_id: str, reason: str
+) -> VersionWithSections:
+    """The first of the two people who retire a policy: the published version stays in force until a
+    different approver confirms (``transition(..., action=Action.retire)``)."""
+    with db.write() as s:
+        policy = get_policy(s, policy_id, public=False)
+        version = get_version(s, policy.id, version_id, public=False)
+        next_state(version.state, Action.retire)  # 409 unless published
+        if version.retirement_requested_by is not None:
+            raise Conflict(f"Retirement was already requested by {version.retirement_requested_by}; a different "
+                           "approver confirms it.", requested_by=version.retirement_requested_by)
+        before = changelog.snapshot(version)
+        version.retirement_requested_by = ctx.actor
+        version.retirement_requested_at = ctx.now
+        version.retirement_reason = reason
+        version.updated_at = ctx.now
+        s.add(version)
+        s.flush()
+        changelog.record(s, actor=ctx.actor, action="version.retirement_requested", entity_type="policy_version",
+                         entity_id=version.id, at=ctx.now, before=before, after=changelog.snapshot(version),
+                         request_id=ctx.request_id)
+        return VersionWithSections(version=version, sections=sections(s, version.id))
+
+
 def _transition(
     session: Session, ctx: WriteContext, policy: Policy, version: PolicyVersion, action: Action, *,
     effective_date: date | None, note: str | None, published_on: date | None = None,
@@ -506,7 +535,15 @@ def _transition(
         version.published_on = real_publication
         version.published_by = ctx.actor
     elif action == Action.retire:
+        if version.retirement_requested_by is None:
+            raise Conflict("Retiring needs two people: request the retirement first (POST .../retire), then a "
+                           "different approver confirms it (POST .../retire/confirm).")
+        if ctx.actor == version.retirement_requested_by:
+            raise TwoPersonRetirement(
+                "Two-person rule: you requested this retirement, so another approver must confirm it.",
+                requested_by=version.retirement_requested_by)
         version.retired_at = ctx.now
+        version.retired_by = ctx.actor
         version.ended_on = today
     else:  # supersede happens only through publishing a newer version
         raise Conflict("A version is superseded by publishing a newer one.")

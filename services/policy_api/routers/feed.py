@@ -22,7 +22,8 @@ def _iso(value: datetime) -> str:
     return as_utc(value).isoformat().replace("+00:00", "Z")
 
 
-@router.get("/v1/feed.atom", operation_id="atom_feed", summary="Atom feed of policy publications and reviews",
+@router.get("/v1/feed.atom", operation_id="atom_feed",
+            summary="Atom feed of policy publications, retirements and reviews",
             responses={200: {"content": {"application/atom+xml": {}}, "description": "Atom 1.0 feed"}})
 def atom_feed(request: Request, db: DatabaseDep) -> Response:
     base = request.app.state.settings.public_base_url.rstrip("/")
@@ -30,7 +31,14 @@ def atom_feed(request: Request, db: DatabaseDep) -> Response:
     entries: list[tuple[datetime, str, str, str, str]] = []  # updated, id, title, link, summary
     rows = feed_rows.latest(db, limit=MAX_ENTRIES)
     for v, p in rows.publications:
-        assert v.published_at is not None
+        if v.retired_at is not None:
+            reason = f" Reason: {v.retirement_reason}" if v.retirement_reason else ""
+            entries.append((as_utc(v.retired_at), f"urn:civicsocial:policy-retirement:{v.id}",
+                            f"Retired: {p.identifier} {p.title} (version {v.label})",
+                            f"{base}/transparency/policies/{p.id}",
+                            f"{p.identifier} version {v.label} retired on {v.ended_on}, without a successor.{reason}"))
+        if v.published_at is None:
+            continue
         link = f"{base}/transparency/policies/{p.id}/versions/{v.id}"
         summary = f"{p.identifier} version {v.label} published, effective {v.effective_date}."
         if v.change_summary:

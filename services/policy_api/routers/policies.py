@@ -37,6 +37,7 @@ from services.policy_api.schemas import (
     PolicySummary,
     PolicyUpdate,
     PublishIn,
+    RetireIn,
     ReviewIn,
     ReviewOut,
     ReviewStatusOut,
@@ -322,12 +323,23 @@ def publish_version(request: Request, policy_id: str, version_id: str, db: Datab
     return _transition(request, db, clock, principal, policy_id, version_id, Action.publish, body)
 
 
-@staff_router.post("/v1/policies/{policy_id}/versions/{version_id}/retire", operation_id="retire_version",
+@staff_router.post("/v1/policies/{policy_id}/versions/{version_id}/retire", operation_id="request_retirement",
                    response_model=VersionOut, responses=_T_RESPONSES,
-                   summary="published -> retired: the policy is withdrawn without a successor")
-def retire_version(request: Request, policy_id: str, version_id: str, db: DatabaseDep, clock: ClockDep,
-                   body: TransitionIn | None = None,
-                   principal: Principal = Depends(require_roles(*PUBLISHERS))) -> VersionOut:
+                   summary="Request retirement of a published version (withdrawn without a successor); it stays in "
+                           "force until a different approver confirms (approvers, records staff)")
+def request_retirement(request: Request, policy_id: str, version_id: str, body: RetireIn, db: DatabaseDep,
+                       clock: ClockDep, principal: Principal = Depends(require_roles(*PUBLISHERS))) -> VersionOut:
+    item = versions.request_retirement(db, write_ctx(request, principal, clock), policy_id=policy_id,
+                                       version_id=version_id, reason=body.reason)
+    return views.version_out(item, staff=True)
+
+
+@staff_router.post("/v1/policies/{policy_id}/versions/{version_id}/retire/confirm", operation_id="confirm_retirement",
+                   response_model=VersionOut, responses=_T_RESPONSES,
+                   summary="published -> retired: a second person, an approver, confirms the requested retirement")
+def confirm_retirement(request: Request, policy_id: str, version_id: str, db: DatabaseDep, clock: ClockDep,
+                       body: TransitionIn | None = None,
+                       principal: Principal = Depends(require_roles(*APPROVERS))) -> VersionOut:
     return _transition(request, db, clock, principal, policy_id, version_id, Action.retire, body)
 
 
