@@ -774,13 +774,18 @@ def audit_entries(db: Database, *, case_id: str, principal: Principal, limit: in
                   now: datetime) -> list[dict[str, Any]]:
     """The audit entries of one case, in chain order (ix_audit_entries_case_id_seq), as the caller's
     roles may read them (``access.shape_audit_entry``: an auditor never reads the employee)."""
-    with db.read() as s:
+    unit = db.write if access.may_read_employee(principal) else db.read
+    with unit() as s:
         case, parties = visible_case_and_parties(s, case_id, principal)
         rows = list(s.exec(select(AuditEntry).where(col(AuditEntry.case_id) == case.id)
                            .order_by(col(AuditEntry.seq)).limit(limit).offset(offset)))
         seen = access.visibility(principal, case.department)
         identities = [case.employee_id, *(k for k, kind in parties if kind == "involved")]
-        return [access.shape_audit_entry(r.model_dump(), seen=seen, identities=identities) for r in rows]
+        shaped = [access.shape_audit_entry(r.model_dump(), seen=seen, identities=identities) for r in rows]
+        if seen.employee and any(identities):  # the trail names the employee: this read is audited too
+            audit.append(s, actor=principal.subject, action="case.confidential_read", case_id=case.id,
+                         detail={"fields": ["audit_trail"]}, now=now)
+        return shaped
 
 
 @recusal_audited("note.add")
