@@ -17,9 +17,11 @@ lock every resident out. What is left is per client (keyed hashes, ``shared.rate
   resident is admitted on the slower ``submit_slow`` allowance when the token is at least
   ``nojs_min_form_seconds`` old (a person takes longer than that to fill in the form), once per token.
 
-Checking before and counting after means concurrent submissions from one client can overshoot its
-budget by at most the number in flight at once (bounded by uvicorn's ``--limit-concurrency``); the
-alternative, counting first, is what let rejected submissions eat budgets.
+A submission is counted once it is known to be valid and just before it is stored: the use-case
+calls ``claim``, an atomic hit on the limiter that refuses past the budget, so concurrent
+submissions from one client cannot all pass (checking first and counting after the store let 24
+concurrent reports through a 10/minute budget, found by the rate-limit drill). Counting before
+validation is what let rejected submissions eat budgets, so it is not done either.
 
 The distinct-client count lives in process memory (hashed keys, the last minute only): with several
 instances each judges its own share of the load, which is what it has to bear.
@@ -129,8 +131,11 @@ class IntakeGuard:
         except TooManyRequests:
             pass  # already stored (or already answered): counting past the limit is enough
 
-    def accepted(self, request: Request, admission: Admission) -> None:
-        self._count(admission.rule, request)
+    def claim(self, request: Request, admission: Admission) -> None:
+        """Count an accepted submission on its budget, atomically (the limiter's hit refuses
+        past the limit): concurrent requests from one client cannot all pass a check made before
+        any of them was counted."""
+        self.limiter.hit(admission.rule, request)
 
     def rejected(self, request: Request) -> None:
         self._count("submit_rejected", request)
@@ -151,17 +156,17 @@ class SubmissionGate:
     def decoy_allowed(self) -> bool:
         return self.guard.decoy_allowed(self.request)
 
-    def run(self, use_case: Callable[[], Created]) -> Created:
+    def run(self, use_case: Callable[[Callable[[], None]], Created]) -> Created:
+        """``use_case(claim)``: the use-case calls ``claim`` once the submission is valid and before
+        it stores it, so only accepted submissions are counted, and atomically."""
         try:
-            created = use_case()
+            created = use_case(lambda: self.guard.claim(self.request, self.admission))
         except DomainError as exc:
             if exc.status in REJECTED_STATUSES:
                 self.guard.rejected(self.request)
             raise
         if created.decoy:
             self.guard.rejected(self.request)
-        else:
-            self.guard.accepted(self.request, self.admission)
         return created
 
 

@@ -9,7 +9,7 @@ evidence and incident count, and its outbox message to case_api, together or not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -119,7 +119,8 @@ def _add_contact(session: Session, ctx: IntakeContext, submission_id: str, email
 
 def file_report(
     db: Database, ctx: IntakeContext, *, report: ReportInput, files: Sequence[bytes] = (), channel: str = "web",
-    with_receipt: bool = True, decoy_allowed: bool = True, now: datetime,
+    with_receipt: bool = True, decoy_allowed: bool = True, claim: Callable[[], None] = lambda: None,
+    now: datetime,
 ) -> Created:
     """File a violation report. Raises ``ValidationFailed`` (422), ``UnsupportedMediaType`` (415)
     or ``PayloadTooLarge`` (413) before anything is stored. The cheap checks come first, so an
@@ -136,6 +137,7 @@ def file_report(
             raise ValidationFailed("There is no official account with this id.",
                                    errors=[field_error(["body", "account_id"], "unknown account")])
         check, department = account.result, account.department
+    claim()  # the client's budget, counted atomically now that the report is valid (429 past it)
     issued: IssuedReceipt | None = ctx.receipts.issue() if with_receipt else None
     categories = [str(c) for c in dict.fromkeys(report.categories)]
     with db.write() as s:
@@ -222,7 +224,7 @@ def _count_incident(session: Session, key: str, normalised: str, today: date) ->
 
 
 def file_feedback(db: Database, ctx: IntakeContext, *, feedback: FeedbackInput, decoy_allowed: bool = True,
-                  now: datetime) -> Created:
+                  claim: Callable[[], None] = lambda: None, now: datetime) -> Created:
     if feedback.honeypot:
         return _fake(ctx, FEEDBACK, decoy_allowed=decoy_allowed)
     if len(feedback.text) > ctx.max_description:
@@ -236,6 +238,7 @@ def file_feedback(db: Database, ctx: IntakeContext, *, feedback: FeedbackInput, 
             errors=[field_error(["body", "version_id"], "unknown policy, version or section")],
         )
     today = now.date()
+    claim()
     issued = ctx.receipts.issue()
     with db.write() as s:
         sub = Submission(

@@ -131,8 +131,9 @@ PROOF_DOC = (" Under abnormal load, or past a client's own budget, the answer is
 )
 def create_report(gate: GateDep, upload: Annotated[ReportUpload, Depends(report_upload)], db: DatabaseDep,
                   ctx: IntakeDep, clock: ClockDep, relay: RelayDep) -> SubmissionReceipt:
-    created = gate.run(lambda: intake.file_report(db, ctx, report=report_input(upload.report), files=upload.files,
-                                                  decoy_allowed=gate.decoy_allowed(), now=clock.now()))
+    created = gate.run(lambda claim: intake.file_report(db, ctx, report=report_input(upload.report),
+                                                        files=upload.files, decoy_allowed=gate.decoy_allowed(),
+                                                        claim=claim, now=clock.now()))
     relay.notify()  # committed: wake the relay
     return _created(created)
 
@@ -144,5 +145,6 @@ def create_report(gate: GateDep, upload: Annotated[ReportUpload, Depends(report_
 )
 def create_feedback(gate: GateDep, body: FeedbackCreate, db: DatabaseDep, ctx: IntakeDep,
                     clock: ClockDep) -> SubmissionReceipt:
-    return _created(gate.run(lambda: intake.file_feedback(db, ctx, feedback=feedback_input(body),
-                                                          decoy_allowed=gate.decoy_allowed(), now=clock.now())))
+    return _created(gate.run(lambda claim: intake.file_feedback(db, ctx, feedback=feedback_input(body),
+                                                                decoy_allowed=gate.decoy_allowed(), claim=claim,
+                                                                now=clock.now())))

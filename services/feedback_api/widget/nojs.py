@@ -240,9 +240,9 @@ def report_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: Set
     try:
         admission = guard.admit(request, proof=f"{token}:{nonce}" if nonce else None, form_token=token)
         gate = SubmissionGate(guard, request, admission)
-        created = gate.run(lambda: intake.file_report(
+        created = gate.run(lambda claim: intake.file_report(
             db, ctx, report=report_input(report), files=form.files, decoy_allowed=gate.decoy_allowed(),
-            now=clock.now()))
+            claim=claim, now=clock.now()))
     except DomainError as exc:
         return _render(request, lang, "form",
                        report_form_context(ctx, settings, values, _status_error(exc, "cs-evidence")))
