@@ -105,6 +105,7 @@ class PolicyCreate(InputModel):
     binds_account_holders: bool | None = Field(
         default=None, description="Default: true for social_media_policy, false otherwise."
     )
+    citywide: bool = Field(default=True, description="false: in force only for employees of `department`.")
 
 
 class PolicyUpdate(InputModel):
@@ -114,6 +115,7 @@ class PolicyUpdate(InputModel):
     department: str | None = Field(default=None, min_length=1, max_length=120)
     review_interval_months: int | None = Field(default=None, ge=1, le=60)
     binds_account_holders: bool | None = None
+    citywide: bool | None = None
 
 
 class SectionIn(InputModel):
@@ -242,6 +244,7 @@ class PolicySummary(OutputModel):
 
 class PolicyOut(PolicySummary):
     binds_account_holders: bool
+    citywide: bool = Field(default=True, description="false: in force only for employees of its department.")
     versions: list[VersionSummary] = Field(description="Newest first (public: published versions only).")
     open_version: VersionSummary | None = Field(default=None, description="Only for staff callers.")
 

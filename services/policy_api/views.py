@@ -72,6 +72,7 @@ def policy_summary(row: PolicyRow, today: date) -> PolicySummary:
 def policy_out(item: PolicyDetail, today: date) -> PolicyOut:
     return PolicyOut(
         **policy_summary(item, today).model_dump(), binds_account_holders=item.policy.binds_account_holders,
+        citywide=item.policy.citywide,
         versions=[version_summary(v) for v in item.versions],
         open_version=version_summary(item.open_version) if item.open_version else None,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -153,3 +153,37 @@ async def test_retiring_needs_two_people_and_the_policy_stays_listed_as_retired(
     feed = (await api.get("/v1/feed.atom")).text
     assert f"urn:civicsocial:policy-retirement:{version['id']}" in feed
     assert "Retired: AI 2-20" in feed and "Replaced by the City policy SMP-1." in feed
+
+
+async def test_policy_in_force_takes_the_employees_department_into_account(api, token, clock):
+    """A Police policy, back-dated to 2020 and published later, is not the policy in force for a Parks
+    employee; the citywide one is. For a Police employee (given, or known from their posting privileges)
+    the department's own policy comes first."""
+    _, city_v = await published_policy(api, token, identifier="SMP-1")  # effective 2025-03-01
+    police = await create_policy(api, token, identifier="APD-SOP-1-9", department="Police", citywide=False)
+    assert police["citywide"] is False
+    draft = await create_draft(api, token, police["id"], sections=full_sections())
+    clock.advance(timedelta(days=30))
+    police_v = await publish(api, token, police["id"], draft["id"], effective_date="2025-03-01")
+    r = await api.post("/v1/accounts", json={"platform": "facebook", "handle": "AlbuquerquePolice", "department":
+                                             "police", "profile_url": "https://www.facebook.com/AlbuquerquePolice"},
+                       headers=token("records_manager"))
+    account = r.json()
+    await api.post(f"/v1/accounts/{account['id']}/privileges/grant", json={"employee_id": "emp-apd", "reason": "PIO"},
+                   headers=token("records_manager"))
+    svc = token("service:case_api", subject="service:case_api")
+
+    async def in_force(employee, **params):
+        r = await api.get("/v1/acknowledgements/check", params={"employee_id": employee, "on": "2025-04-15", **params},
+                          headers=svc)
+        assert r.status_code == 200, r.text
+        return r.json()["version_id"]
+
+    assert await in_force("emp-parks") == city_v["id"]
+    assert await in_force("emp-parks", department="Parks and Recreation") == city_v["id"]
+    assert await in_force("emp-x", department="Police") == police_v["id"]
+    assert await in_force("emp-apd") == police_v["id"]  # from the account they post on
+    # Before the privilege was granted (2025-03-31), emp-apd's department was not known from it.
+    r = await api.get("/v1/acknowledgements/check", params={"employee_id": "emp-apd", "on": "2025-03-15"},
+                      headers=svc)
+    assert r.json()["version_id"] == city_v["id"]

@@ -9,7 +9,7 @@ has not acknowledged, is one UNION query, counted and paged in SQL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, func, literal, or_, union_all
@@ -24,6 +24,7 @@ from services.policy_api.domain.models import (
     PolicyBinding,
     PolicyVersion,
     PostingPrivilege,
+    PrivilegeEvent,
 )
 from services.policy_api.domain.policies import current_version, get_policy
 from services.policy_api.domain.state_machine import PUBLIC_STATES, VersionState
@@ -175,26 +176,57 @@ class CheckResult:
     acknowledged_at: datetime | None
 
 
-def version_in_force(session: Session, on: date, kind: str = "social_media_policy") -> PolicyVersion | None:
+def _employee_departments(employee_id: str, on: date, department: str | None) -> Any:
+    """The departments an employee belonged to on ``on``, as a subquery of lower-cased names: the one
+    given (case_api knows it from the case), and those of the accounts they had been granted posting
+    privileges on by the end of that day."""
+    end_of_day = datetime.combine(on + timedelta(days=1), time.min, tzinfo=UTC)
+    via_privileges = (
+        select(func.lower(col(Account.department)).label("department"))
+        .join(PrivilegeEvent, col(PrivilegeEvent.account_id) == col(Account.id))
+        .where(PrivilegeEvent.employee_id == employee_id, PrivilegeEvent.action == "granted",
+               col(PrivilegeEvent.at) < end_of_day)
+    )
+    if department:
+        return union_all(via_privileges, select(literal(department.strip().lower()).label("department")))
+    return via_privileges
+
+
+def version_in_force(
+    session: Session, on: date, kind: str = "social_media_policy", *, employee_id: str | None = None,
+    department: str | None = None,
+) -> PolicyVersion | None:
     """The version of a policy of ``kind`` in force on ``on``: effective on or before that day and not
-    ended (superseded or retired) by then. With several such policies, the latest effective wins."""
+    ended (superseded or retired) by then. A policy that is not citywide is in force only for employees
+    of its own department (``department``, or the departments of the accounts the employee held posting
+    privileges on; issue 20). A department's own policy comes before a citywide one; then the latest
+    effective wins. One statement."""
+    if employee_id is None and department is None:
+        applies: Any = col(Policy.citywide)
+    else:
+        departments = _employee_departments(employee_id or "", on, department).subquery()
+        applies = or_(col(Policy.citywide), func.lower(col(Policy.department)).in_(select(departments.c.department)))
     return session.exec(
         select(PolicyVersion)
         .join(Policy, col(Policy.id) == col(PolicyVersion.policy_id))
         .where(
+            applies,
             Policy.kind == kind,
             col(PolicyVersion.state).in_([s.value for s in PUBLIC_STATES]),
             col(PolicyVersion.effective_date).is_not(None),
             col(PolicyVersion.effective_date) <= on,
             or_(col(PolicyVersion.ended_on).is_(None), col(PolicyVersion.ended_on) > on),
         )
-        .order_by(col(PolicyVersion.effective_date).desc(), col(PolicyVersion.published_at).desc())
+        .order_by(col(Policy.citywide), col(PolicyVersion.effective_date).desc(),
+                  col(PolicyVersion.published_at).desc())
     ).first()
 
 
-def check(db: Database, *, employee_id: str, on: date) -> CheckResult:
+def check(db: Database, *, employee_id: str, on: date, department: str | None = None) -> CheckResult:
+    """Had ``employee_id`` acknowledged the social media policy version in force for them on ``on``?
+    ``department``: the employee's department, when the caller knows it. Two statements."""
     with db.read() as s:
-        version = version_in_force(s, on)
+        version = version_in_force(s, on, employee_id=employee_id, department=department)
         if version is None:
             return CheckResult(None, None, None, False, None)
         ack = s.exec(

@@ -91,6 +91,9 @@ class Policy(Base, table=True):
     title: str = Field(max_length=300)
     department: str = Field(max_length=120)
     review_interval_months: int = 12
+    citywide: bool = Field(
+        default=True, sa_column_kwargs={"server_default": text("true")},
+        description="In force for every department; false: only for employees of the policy's own department.")
     binds_account_holders: bool = Field(
         default=False, description="Holders of posting privileges on active accounts are bound by this policy."
     )

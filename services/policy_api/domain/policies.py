@@ -213,6 +213,7 @@ class NewPolicy:
     department: str
     review_interval_months: int
     binds_account_holders: bool | None = None
+    citywide: bool = True
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ class PolicyChanges:
     department: str | None = None
     review_interval_months: int | None = None
     binds_account_holders: bool | None = None
+    citywide: bool | None = None
 
 
 def _check_identifier_free(session: Session, identifier: str, exclude_id: str | None = None) -> None:
@@ -240,6 +242,7 @@ def create_policy(db: Database, ctx: WriteContext, *, new: NewPolicy) -> PolicyD
         policy = Policy(kind=new.kind, identifier=new.identifier, title=new.title, department=new.department,
                         review_interval_months=new.review_interval_months,
                         binds_account_holders=(new.kind == completeness.CHECKED_KIND) if binds is None else binds,
+                        citywide=new.citywide,
                         created_by=ctx.actor, created_at=ctx.now, updated_at=ctx.now)
         s.add(policy)
         flush_or_conflict(s, f"A policy with identifier {new.identifier!r} already exists.")
@@ -268,7 +271,8 @@ def update_policy(
             _check_identifier_free(s, changes.identifier, exclude_id=policy.id)
         if changes.kind is not None and changes.kind != policy.kind and has_public_version(s, policy.id):
             raise Conflict("The kind of a policy with published versions cannot change.")
-        for key in ("kind", "identifier", "title", "department", "review_interval_months", "binds_account_holders"):
+        for key in ("kind", "identifier", "title", "department", "review_interval_months", "binds_account_holders",
+                    "citywide"):
             value = getattr(changes, key)
             if value is not None:
                 setattr(policy, key, value)

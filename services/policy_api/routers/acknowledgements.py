@@ -32,8 +32,13 @@ CHECKERS = (Role.svc_case, Role.records_manager, Role.admin, Role.hr, Role.inves
             summary="Had this employee acknowledged the social media policy version in force on a date?")
 def check_acknowledgement(db: DatabaseDep, employee_id: str = Query(min_length=1, max_length=100),
                           on: date = Query(description="YYYY-MM-DD"),
+                          department: str | None = Query(
+                              default=None, min_length=1, max_length=120,
+                              description="The employee's department. A policy that is not citywide is in force "
+                                          "only for its own department's employees (this one, or the departments of "
+                                          "accounts they had posting privileges on by that day)."),
                           principal: Principal = Depends(require_roles(*CHECKERS))) -> AcknowledgementCheck:
-    result = acks.check(db, employee_id=employee_id, on=on)
+    result = acks.check(db, employee_id=employee_id, on=on, department=department)
     return AcknowledgementCheck(employee_id=employee_id, on=on, policy_id=result.policy_id,
                                 version_id=result.version_id, version_label=result.version_label,
                                 acknowledged=result.acknowledged, acknowledged_at=result.acknowledged_at)

@@ -186,7 +186,7 @@ def create_policy(request: Request, body: PolicyCreate, db: DatabaseDep, clock: 
     interval = body.review_interval_months or request.app.state.settings.review_interval_months
     new = policies.NewPolicy(kind=_enum(body.kind), identifier=body.identifier, title=body.title,
                              department=body.department, review_interval_months=interval,
-                             binds_account_holders=body.binds_account_holders)
+                             binds_account_holders=body.binds_account_holders, citywide=body.citywide)
     item = policies.create_policy(db, write_ctx(request, principal, clock), new=new)
     return views.policy_out(item, clock.now().date())
 
@@ -199,6 +199,7 @@ def update_policy(request: Request, policy_id: str, body: PolicyUpdate, db: Data
     changes = policies.PolicyChanges(
         kind=_enum(body.kind), identifier=body.identifier, title=body.title, department=body.department,
         review_interval_months=body.review_interval_months, binds_account_holders=body.binds_account_holders,
+        citywide=body.citywide,
     )
     item = policies.update_policy(db, write_ctx(request, principal, clock), policy_id=policy_id, changes=changes,
                                   approver=principal.has_any(*APPROVERS))
