@@ -51,3 +51,6 @@ class CaseSettings(ServiceSettings):
     response_window_days_by_action: dict[str, int] = Field(
         default_factory=dict, description="Per proposed action, e.g. {\"termination\": 15}.")
     appeal_window_days: int = Field(default=15, ge=1, le=180, description="Days to appeal a final decision.")
+    require_known_employees: bool = Field(default=False, description=(
+        "A case's employee, an assignee and an involved person must be an active entry of the SCIM "
+        "directory (422 otherwise); off until the City's identity system provisions /scim/v2/Users."))

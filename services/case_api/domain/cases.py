@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, or_, select
 
 from services.case_api import clients
-from services.case_api.domain import access, audit, due_process, identity, ladder
+from services.case_api.domain import access, audit, due_process, employees, identity, ladder
 from services.case_api.domain.models import (
     AuditEntry,
     Case,
@@ -431,10 +431,12 @@ def _transition(session: Session, *, case: Case, target: State, actor: str, now:
 
 @recusal_audited("case.assign")
 def assign_case(db: Database, *, case_id: str, principal: Principal, assignee: str | None,
-                now: datetime) -> CaseView:
+                now: datetime, require_known: bool = False) -> CaseView:
     with db.write() as s:
         case, parties = visible_case_and_parties(s, case_id, principal, for_update=True)
         assignee = identity.person_key(assignee)
+        if require_known:
+            employees.ensure_known(s, assignee, field="assignee")
         if access.recusal_reason(person=assignee, employee_id=case.employee_id, parties=parties):
             raise access.RecusedAssignee(case_id=case.id)
         before = case.assignee
@@ -449,11 +451,13 @@ def assign_case(db: Database, *, case_id: str, principal: Principal, assignee: s
 
 @recusal_audited("case.identify_employee")
 def identify_employee(db: Database, *, case_id: str, principal: Principal, employee_id: str | None,
-                      now: datetime) -> CaseView:
+                      now: datetime, require_known: bool = False) -> CaseView:
     with db.write() as s:
         case = visible_case(s, case_id, principal, for_update=True)
         before = case.employee_id
         employee_id = identity.person_key(employee_id)
+        if require_known:
+            employees.ensure_known(s, employee_id, field="employee_id")
         if employee_id is not None and employee_id == identity.person_key(case.assignee):
             raise Conflict("The employee is this case's assignee: assign the case to someone else first.")
         case.employee_id = employee_id
@@ -739,10 +743,12 @@ def declare_conflict(db: Database, *, case_id: str, principal: Principal, reason
 
 @recusal_audited("case.name_involved")
 def name_involved(db: Database, *, case_id: str, principal: Principal, person_id: str, reason: str | None,
-                  now: datetime) -> CaseView:
+                  now: datetime, require_known: bool = False) -> CaseView:
     """Name another employee as involved in the case: they are recused from it like its subject."""
     with db.write() as s:
         case = visible_case(s, case_id, principal, for_update=True)
+        if require_known:
+            employees.ensure_known(s, person_id, field="person_id")
         _add_party(s, case=case, person=person_id, kind="involved", reason=reason, actor=principal.subject, now=now)
         return _view(s, case, principal)
 

@@ -298,3 +298,24 @@ class DueProcess(Base, table=True):
     appeal_outcome_reason: str | None = Field(default=None, max_length=5000)
     appeal_decided_by: str | None = Field(default=None, max_length=100)
     appeal_decided_at: datetime | None = None
+
+
+class Employee(Base, table=True):
+    """The directory of employees, synced from the City's identity system over SCIM 2.0
+    (``/scim/v2/Users``) or imported. ``user_name_key`` is ``identity.person_key(user_name)``:
+    what cases, assignees and parties store. Deactivated (``active=false``), never deleted."""
+
+    __tablename__ = "employees"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_name: str = Field(max_length=100)
+    user_name_key: str = Field(max_length=100, unique=True)
+    external_id: str | None = Field(default=None, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+    given_name: str | None = Field(default=None, max_length=100)
+    family_name: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=120)
+    active: bool = True
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime

@@ -138,17 +138,18 @@ def reopen(case_id: CaseId, body: ReopenIn, db: DatabaseDep, clock: ClockDep, sl
 
 @router.post("/{case_id}/assignee", response_model=CaseOut, operation_id="assign_case",
              summary="Assign the case to an investigator (null to unassign)", responses=R404)
-def assign(case_id: CaseId, body: AssignIn, db: DatabaseDep, clock: ClockDep,
+def assign(case_id: CaseId, body: AssignIn, db: DatabaseDep, clock: ClockDep, settings: SettingsDep,
            principal: Annotated[Principal, Depends(require_roles(*access.ASSIGN))]) -> CaseOut:
-    return _out(cases.assign_case(db, case_id=case_id, principal=principal, assignee=body.assignee, now=clock.now()))
+    return _out(cases.assign_case(db, case_id=case_id, principal=principal, assignee=body.assignee, now=clock.now(),
+                                  require_known=settings.require_known_employees))
 
 
 @router.post("/{case_id}/employee", response_model=CaseOut, operation_id="identify_employee",
              summary="Record the employee who posted (confidential)", responses=R404)
-def identify(case_id: CaseId, body: EmployeeIn, db: DatabaseDep, clock: ClockDep,
+def identify(case_id: CaseId, body: EmployeeIn, db: DatabaseDep, clock: ClockDep, settings: SettingsDep,
              principal: Annotated[Principal, Depends(require_roles(*access.IDENTIFY_EMPLOYEE))]) -> CaseOut:
     return _out(cases.identify_employee(db, case_id=case_id, principal=principal, employee_id=body.employee_id,
-                                        now=clock.now()))
+                                        now=clock.now(), require_known=settings.require_known_employees))
 
 
 @router.post("/{case_id}/finding", response_model=CaseOut, operation_id="record_finding",
@@ -205,10 +206,11 @@ def declare_conflict(case_id: CaseId, body: ConflictIn, db: DatabaseDep, clock: 
 @router.post("/{case_id}/involved", response_model=CaseOut, operation_id="name_involved",
              summary="Name another employee the case involves (confidential); they are recused from it",
              responses=R404)
-def name_involved(case_id: CaseId, body: InvolvedIn, db: DatabaseDep, clock: ClockDep,
+def name_involved(case_id: CaseId, body: InvolvedIn, db: DatabaseDep, clock: ClockDep, settings: SettingsDep,
                   principal: Annotated[Principal, Depends(require_roles(*access.NAME_INVOLVED))]) -> CaseOut:
     return _out(cases.name_involved(db, case_id=case_id, principal=principal, person_id=body.person_id,
-                                    reason=body.reason, now=clock.now()))
+                                    reason=body.reason, now=clock.now(),
+                                    require_known=settings.require_known_employees))
 
 
 @router.post("/{case_id}/notes", status_code=201, response_model=NoteOut, operation_id="add_note",
