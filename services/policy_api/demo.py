@@ -334,12 +334,14 @@ def load(ctx: DemoContext) -> None:
             return
 
         for item in ACCOUNTS:
-            body = {k: v for k, v in item.items() if k != "holders"}
+            body = {k: v for k, v in item.items() if k not in ("holders", "status")}
             body["profile_url"] = _profile_url(item["platform"], item["handle"])
             account = _check(records.post("/v1/accounts", json=body))
             for employee in item["holders"]:
                 _check(records.post(f"/v1/accounts/{account['id']}/privileges/grant",
                                     json={"employee_id": employee, "reason": "Designated account administrator"}))
+            if item.get("status", "active") != "active":  # suspended after its privileges were granted
+                _check(records.patch(f"/v1/accounts/{account['id']}", json={"status": item["status"]}))
         # One privilege history with a revocation, as after a restorative action.
         police = _check(records.get("/v1/accounts", params={"department": "Police", "limit": 1}))["items"][0]
         _check(records.post(f"/v1/accounts/{police['id']}/privileges/revoke",

@@ -72,7 +72,10 @@ class AccountUpdate(InputModel):
 
 
 class PrivilegeGrant(PrivilegeChange):
-    """A records manager or admin grants posting privileges."""
+    """A records manager or admin grants posting privileges. Only on an active account (409
+    `account-not-active`). If a case revoked this privilege, granting it again needs that case's
+    `case_reference` and a `reason` (422 `case_reference_required` / `reason_required`); both are kept
+    in the privilege history."""
 
 
 class PrivilegeOut(OutputModel):
@@ -88,7 +91,8 @@ class PrivilegeEventOut(OutputModel):
     employee_id: str
     action: Literal["granted", "revoked"]
     reason: str
-    case_reference: str | None
+    case_reference: str | None = Field(description="revoked: the case that revoked it; granted: the case whose "
+                                                    "revocation this grant lifts, with the reason why.")
     actor: str
     at: datetime
 

@@ -38,11 +38,14 @@ class Element(Base, table=True):
 
 class Account(Base, table=True):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("platform", "handle", name="uq_accounts_platform_handle"),)
+    # One account, one entry: uniqueness is on the handle's normal form (domain/handles.py, issue 20).
+    __table_args__ = (UniqueConstraint("platform", "handle_key", name="uq_accounts_platform_handle_key"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
     platform: str = Field(max_length=32, index=True)
     handle: str = Field(max_length=200)
+    handle_key: str = Field(max_length=200, description="handles.handle_key(handle): case, '@' and URL forms "
+                                                          "folded.")
     profile_url: str = Field(max_length=500)
     department: str = Field(max_length=120, index=True)
     purpose: str = Field(default="", max_length=1000)

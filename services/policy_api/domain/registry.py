@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
-from services.policy_api.domain import changelog
+from services.policy_api.domain import changelog, handles
 from services.policy_api.domain.context import WriteContext, flush_or_conflict
 from services.policy_api.domain.models import Account, IdempotencyKey, PostingPrivilege, PrivilegeEvent
 from shared import idempotency
 from shared.db import Database
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ValidationFailed, field_error
 from shared.schemas.registry import PrivilegeChangeResult, PrivilegeRevocation
 
 
@@ -130,17 +130,33 @@ def privilege_history(
 # --- use-cases: writes --------------------------------------------------------------------------
 
 
-def _ensure_unique(session: Session, platform: str, handle: str, exclude_id: str | None = None) -> None:
-    query = select(Account).where(Account.platform == platform, func.lower(Account.handle) == handle.lower())
-    existing = session.exec(query).first()
+class DuplicateAccount(Conflict):
+    slug, title = "duplicate-account", "This account is already registered"
+
+
+def _ensure_unique(session: Session, platform: str, key: str, exclude_id: str | None = None) -> None:
+    existing = session.exec(select(Account).where(Account.platform == platform, Account.handle_key == key)).first()
     if existing is not None and existing.id != exclude_id:
-        raise Conflict(f"An account {handle!r} on {platform} is already registered.", existing_id=existing.id)
+        raise DuplicateAccount(
+            f"The account {existing.handle!r} on {platform} is already registered (handles are compared without "
+            "case, a leading @ or a profile URL around them).", existing_id=existing.id, handle=existing.handle)
+
+
+def _normalised(values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("handle") is None:
+        return values
+    handle = handles.clean(values["handle"])
+    key = handles.handle_key(handle)
+    if not key:
+        raise ValidationFailed("The handle is empty once normalised.",
+                               errors=[field_error(["body", "handle"], "Empty handle.", "empty_handle")])
+    return {**values, "handle": handle, "handle_key": key}
 
 
 def create_account(db: Database, ctx: WriteContext, *, new: AccountFields) -> Account:
-    values = new.values()
+    values = _normalised(new.values())
     with db.write() as s:
-        _ensure_unique(s, values["platform"], values["handle"])
+        _ensure_unique(s, values["platform"], values["handle_key"])
         row = Account(**values, created_at=ctx.now, updated_at=ctx.now)
         s.add(row)
         flush_or_conflict(s, f"An account {values['handle']!r} on {values['platform']} is already registered.")
@@ -150,14 +166,14 @@ def create_account(db: Database, ctx: WriteContext, *, new: AccountFields) -> Ac
 
 
 def update_account(db: Database, ctx: WriteContext, *, account_id: str, changes: AccountFields) -> Account:
-    values = changes.values()
+    values = _normalised(changes.values())
     with db.write() as s:
         row = get_account(s, account_id)
         before = changelog.snapshot(row)
         platform = values.get("platform", row.platform)
-        handle = values.get("handle", row.handle)
-        if platform != row.platform or handle != row.handle:
-            _ensure_unique(s, platform, handle, exclude_id=row.id)
+        key = values.get("handle_key", row.handle_key)
+        if platform != row.platform or key != row.handle_key:
+            _ensure_unique(s, platform, key, exclude_id=row.id)
         for key, value in values.items():
             setattr(row, key, value)
         row.updated_at = ctx.now
@@ -169,6 +185,40 @@ def update_account(db: Database, ctx: WriteContext, *, account_id: str, changes:
         return row
 
 
+class AccountNotActive(Conflict):
+    slug, title = "account-not-active", "Posting privileges are granted only on active accounts"
+
+
+#: A re-grant after a case's revocation says why in at least this many characters.
+MIN_REGRANT_REASON = 10
+
+
+def _require_case_for_regrant(session: Session, account_id: str, employee_id: str, *,
+                              case_reference: str | None, reason: str) -> str | None:
+    """A privilege that a case revoked is granted again only with that case's reference (and the grant's
+    reason, required anyway): both are kept in the privilege history (issue 20). Returns the reference to
+    record: the revoking case's, as it was written."""
+    last = session.exec(
+        select(PrivilegeEvent).where(PrivilegeEvent.account_id == account_id, PrivilegeEvent.employee_id == employee_id)
+        .order_by(col(PrivilegeEvent.at).desc(), col(PrivilegeEvent.id).desc())
+    ).first()
+    if last is None or last.action != "revoked" or not last.case_reference:
+        return case_reference
+    errors = []
+    if (case_reference or "").strip().upper() != last.case_reference.strip().upper():
+        errors.append(field_error(["body", "case_reference"],
+                                  f"Give the revoking case's reference ({last.case_reference}).",
+                                  "case_reference_required"))
+    if len(reason.strip()) < MIN_REGRANT_REASON:
+        errors.append(field_error(["body", "reason"], "Say why the privilege is restored after the case.",
+                                  "reason_required"))
+    if errors:
+        raise ValidationFailed(
+            f"This privilege was revoked by case {last.case_reference}: granting it again needs that case "
+            "reference and a reason.", errors=errors, revoked_by_case=last.case_reference)
+    return last.case_reference
+
+
 def _set_privilege(
     session: Session, ctx: WriteContext, *, account_id: str, employee_id: str, active: bool, reason: str,
     case_reference: str | None = None,
@@ -176,13 +226,17 @@ def _set_privilege(
     """Grant (``active=True``) or revoke a posting privilege. An unchanged request records nothing
     (idempotent by nature) and answers ``changed: false``."""
     account_row = get_account(session, account_id)
-    if active and account_row.status == "retired":
-        raise Conflict("Posting privileges cannot be granted on a retired account.")
+    if active and account_row.status != "active":
+        raise AccountNotActive(f"Posting privileges cannot be granted on a {account_row.status} account.",
+                               account_status=account_row.status)
     privilege = session.get(PostingPrivilege, (account_row.id, employee_id))
     current = bool(privilege and privilege.active)
     if current == active:
         return PrivilegeChangeResult(account_id=account_row.id, employee_id=employee_id, active=active,
                                      changed=False, recorded_at=ctx.now)
+    if active:
+        case_reference = _require_case_for_regrant(session, account_row.id, employee_id,
+                                                   case_reference=case_reference, reason=reason)
     before = changelog.snapshot(privilege) if privilege else None
     if privilege is None:
         privilege = PostingPrivilege(account_id=account_row.id, employee_id=employee_id, active=active,

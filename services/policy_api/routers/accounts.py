@@ -108,8 +108,9 @@ def privilege_history(account_id: str, db: DatabaseDep, employee_id: str | None 
 
 
 @router.post("/v1/accounts/{account_id}/privileges/grant", operation_id="grant_privilege",
-             response_model=PrivilegeChangeResult, responses=problem_responses(401, 403, 404),
-             summary="Grant an employee posting privileges (records staff)")
+             response_model=PrivilegeChangeResult, responses=problem_responses(401, 403, 404, 409, 422),
+             summary="Grant an employee posting privileges on an active account (records staff); after a case's "
+                     "revocation only with that case's reference and a reason")
 def grant_privilege(request: Request, account_id: str, body: PrivilegeGrant, db: DatabaseDep, clock: ClockDep,
                     principal: Principal = Depends(require_roles(*RECORDS))) -> PrivilegeChangeResult:
     return registry.grant_privilege(db, write_ctx(request, principal, clock), account_id=account_id,
