@@ -5,10 +5,11 @@ keys (audited, re-sealed) and report what could not be mapped."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
-from services.case_api.domain import audit, directory
+from services.case_api.domain import audit, directory, employees
 from services.case_api.settings import CaseSettings
 from shared.db import Database
 from shared.timeutil import utcnow
@@ -50,6 +51,25 @@ def canonicalise(
     finally:
         db.dispose()
     typer.echo(json.dumps(report.as_dict()))
+
+
+@cases_app.command("import-employees")
+def import_employees(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: userName/employee_id, displayName, "
+                                "givenName, familyName, department, active, externalId"),
+    database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+) -> None:
+    """Load the employee directory from a CSV export (for Cities without SCIM); prints a JSON report."""
+    url = database_url or CaseSettings().database_url
+    db = Database(url, pool_size=1)
+    try:
+        report = employees.import_csv(db, text=path.read_text(encoding="utf-8-sig"), now=utcnow())
+    finally:
+        db.dispose()
+    typer.echo(json.dumps({"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+                           "refused": report.refused}))
+    if report.refused:
+        raise typer.Exit(1)
 
 
 COMMANDS = [("audit", audit_app), ("cases", cases_app)]

@@ -60,3 +60,25 @@ async def test_the_scim_client_creates_updates_and_deactivates_an_employee(make_
                                              "userName": " EMP-1101 "}, headers=token("admin"))
     assert r.status_code == 409 and r.json()["scimType"] == "uniqueness"
     assert (await c.get("/scim/v2/Users", headers=token("hr"))).status_code == 403
+
+
+def test_the_directory_from_a_csv_export(databases, tmp_path):
+    from typer.testing import CliRunner
+
+    from services.cli import app as cli
+
+    path = tmp_path / "employees.csv"
+    path.write_text("Employee_ID,Display Name,Department,Active\n"
+                    "EMP-2001,Ana Ruiz,parks,true\n"
+                    " emp-2002 ,Bo Lee,APD,yes\n"
+                    ",Nobody,Police,true\n"
+                    "emp-2001,Ana Ruiz again,Parks,true\n", encoding="utf-8")
+    url = databases["case_api"].url
+    out = CliRunner().invoke(cli, ["cases", "import-employees", str(path), "--database-url", url])
+    assert out.exit_code == 1 and '"created": 2' in out.output, out.output
+    assert '"row": 4' in out.output and '"row": 5' in out.output
+    path.write_text("userName,displayName,department,active\nemp-2001,Ana Ruiz,Parks and Recreation,false\n"
+                    "emp-2002,Bo Lee,Police,true\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["cases", "import-employees", str(path), "--database-url", url])
+    assert out.exit_code == 0, out.output
+    assert '"created": 0, "updated": 1, "unchanged": 1' in out.output

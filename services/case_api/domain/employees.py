@@ -6,8 +6,10 @@ an active entry (422 otherwise)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, func, select
@@ -124,3 +126,67 @@ def ensure_known(session: Session, person: str | None, *, field: str) -> None:
     if not found:
         raise ValidationFailed("Not an active employee of the directory.",
                                errors=[field_error(["body", field], "unknown or inactive employee")])
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: list[dict[str, object]] = field(default_factory=list)
+
+
+COLUMNS = {"username": "user_name", "employeeid": "user_name", "employee": "user_name",
+           "displayname": "display_name", "name": "display_name", "givenname": "given_name",
+           "familyname": "family_name", "department": "department", "active": "active", "externalid": "external_id"}
+
+
+def _column(header: str | None) -> str | None:
+    """``Display Name``, ``display_name`` and ``displayName`` are one column."""
+    return COLUMNS.get("".join(ch for ch in (header or "").lower() if ch.isalnum()))
+
+
+def import_csv(db: Database, *, text: str, now: datetime) -> ImportReport:
+    """The directory from a CSV export, for Cities without SCIM: one row per employee (headers
+    ``userName``/``employee_id``, ``displayName``, ``givenName``, ``familyName``, ``department``,
+    ``active``, ``externalId``; case-insensitive). A row whose userName key exists updates that
+    entry; every row is validated on its own. One unit of work."""
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text))
+    with db.write() as s:
+        seen: set[str] = set()
+        for n, raw in enumerate(reader, start=2):
+            values = {c: (v or "").strip() for k, v in raw.items() if (c := _column(k)) is not None}
+            key = identity.person_key(values.get("user_name"))
+            if key is None:
+                report.refused.append({"row": n, "reason": "no userName / employee_id"})
+                continue
+            if key in seen:
+                report.refused.append({"row": n, "reason": "the same employee appears twice"})
+                continue
+            seen.add(key)
+            active = values.get("active", "true").lower() not in ("false", "0", "no", "inactive")
+            f = EmployeeFields(user_name=values["user_name"], external_id=values.get("external_id") or None,
+                               display_name=values.get("display_name") or None,
+                               given_name=values.get("given_name") or None,
+                               family_name=values.get("family_name") or None,
+                               department=values.get("department") or None, active=active)
+            row = s.exec(select(Employee).where(Employee.user_name_key == key)).first()
+            if row is None:
+                row = Employee(user_name="", user_name_key="", created_at=now, updated_at=now)
+                _apply(row, f, now)
+                s.add(row)
+                report.created += 1
+                continue
+            before = (row.user_name, row.external_id, row.display_name, row.given_name, row.family_name,
+                      row.department, row.active)
+            _apply(row, f, now)
+            if before == (row.user_name, row.external_id, row.display_name, row.given_name, row.family_name,
+                          row.department, row.active):
+                report.unchanged += 1
+                continue
+            row.version += 1
+            s.add(row)
+            report.updated += 1
+        s.flush()
+    return report
