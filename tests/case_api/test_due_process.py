@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.case_api.domain.due_process import Step, Windows, check
+from services.case_api.domain.due_process import TRANSITIONS, Step, Windows, check
 from shared.errors import Conflict, InvalidTransition
 from shared.timeutil import FrozenClock
 from tests.case_api.helpers import sustained
@@ -99,3 +101,16 @@ async def test_a_lapsed_window_allows_the_decision_and_closes_the_response(make_
     assert (await c.post(f"/v1/cases/{case['id']}/decision", json=body, headers=hr1)).status_code == 200
     clock.advance(timedelta(days=3))
     assert (await c.post(f"/v1/notices/{nid}/appeal", json={"grounds": "late"}, headers=me)).status_code == 409
+
+
+@given(st.lists(st.sampled_from(list(Step)), max_size=10))
+def test_only_the_machine_s_moves_are_allowed(targets):
+    current = Step.noticed
+    for target in targets:
+        if target in TRANSITIONS[current]:
+            check(current, target, today=T0.date())
+            current = target
+        else:
+            with pytest.raises(InvalidTransition):
+                check(current, target, today=T0.date())
+    assert current in TRANSITIONS

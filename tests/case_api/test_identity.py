@@ -4,6 +4,8 @@ re-sealed, with a report of what could not be mapped."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -25,6 +27,13 @@ def test_keys_and_aliases():
     assert identity.map_department("Public Works Dept") == identity.Mapped("Public Works Dept", False)
     assert identity.department(None) is None and identity.department("  ") is None
     assert identity.display("Parks and Recreation", "es") == "Parques y Recreación"
+
+
+@given(st.text(max_size=40))
+def test_keys_are_stable(text):
+    key = identity.person_key(text)
+    assert key is None or (identity.person_key(key) == key and key == key.strip())
+    assert identity.department(identity.department(text)) == identity.department(text)
 
 
 async def test_a_change_of_case_in_the_employee_id_does_not_reset_the_ladder(make_app, client, token):

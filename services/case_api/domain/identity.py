@@ -44,7 +44,8 @@ def person_key(value: str | None) -> str | None:
     """The comparison key of an employee id, an assignee or a token subject (None stays None)."""
     if value is None:
         return None
-    key = " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    key = " ".join(folded.split())  # NFKC after casefold too: applying the key again changes nothing
     return key or None
 
 
