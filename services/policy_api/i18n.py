@@ -88,8 +88,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "diff.unchanged": "Unchanged",
         "diff.elements_added": "Elements now covered",
         "diff.elements_removed": "Elements no longer covered",
-        "diff.legend": "Lines starting with a minus sign (-) were removed; lines starting with a plus sign (+) "
-                       "were added.",
+        "diff.legend": "Inserted words are underlined and enclosed in [+ +]; deleted words are struck through "
+                       "and enclosed in [- -]. Markdown formatting is not shown.",
+        "diff.ins_start": "[inserted: ",
+        "diff.ins_end": " :end of insertion]",
+        "diff.del_start": "[deleted: ",
+        "diff.del_end": " :end of deletion]",
+        "diff.download": "Download the unified diff of the source text (.patch)",
         "diff.text_label": "Text changes in {heading}",
         "accounts.heading": "Official City social media accounts",
         "accounts.intro": "Only these accounts speak for the City. Use this list to check that an account is "
@@ -207,8 +212,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "diff.unchanged": "Sin cambios",
         "diff.elements_added": "Elementos que ahora cubre",
         "diff.elements_removed": "Elementos que ya no cubre",
-        "diff.legend": "Las líneas que empiezan con el signo menos (-) se eliminaron; las que empiezan con el "
-                       "signo más (+) se añadieron.",
+        "diff.legend": "Las palabras añadidas están subrayadas y entre [+ +]; las eliminadas están tachadas y "
+                       "entre [- -]. No se muestra el formato Markdown.",
+        "diff.ins_start": "[añadido: ",
+        "diff.ins_end": " :fin de lo añadido]",
+        "diff.del_start": "[eliminado: ",
+        "diff.del_end": " :fin de lo eliminado]",
+        "diff.download": "Descargar el diff unificado del texto fuente (.patch)",
         "diff.text_label": "Cambios de texto en {heading}",
         "accounts.heading": "Cuentas oficiales de la Ciudad en redes sociales",
         "accounts.intro": "Solo estas cuentas hablan en nombre de la Ciudad. Use esta lista para comprobar que una "

@@ -274,6 +274,11 @@ class CompletenessOut(OutputModel):
     items: list[ChecklistItemOut]
 
 
+class WordChunkOut(OutputModel):
+    op: Literal["same", "ins", "del"]
+    text: str
+
+
 class SectionDiffOut(OutputModel):
     key: str
     status: Literal["added", "removed", "changed", "unchanged"]
@@ -283,6 +288,8 @@ class SectionDiffOut(OutputModel):
     elements_removed: list[str]
     moved: bool
     unified_diff: str
+    words: list[WordChunkOut] = Field(default_factory=list, description="Word-level comparison of the heading and "
+                                      "text as readers see it (no Markdown markup): same, del and ins runs in order.")
 
 
 class DiffOut(OutputModel):

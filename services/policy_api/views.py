@@ -29,6 +29,7 @@ from services.policy_api.schemas import (
     VersionOut,
     VersionStaffFields,
     VersionSummary,
+    WordChunkOut,
 )
 
 
@@ -95,7 +96,8 @@ def diff_out(item: VersionDiff) -> DiffOut:
         to_version=version_summary(item.to_version), counts=d.counts,
         sections=[SectionDiffOut(key=s.key, status=s.status, heading_before=s.heading_before,
                                  heading_after=s.heading_after, elements_added=s.elements_added,
-                                 elements_removed=s.elements_removed, moved=s.moved, unified_diff=s.unified_diff)
+                                 elements_removed=s.elements_removed, moved=s.moved, unified_diff=s.unified_diff,
+                                 words=[WordChunkOut(op=w.op, text=w.text) for w in s.words])
                   for s in d.sections],
     )
 

@@ -6,6 +6,8 @@ import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.policy_api.domain import completeness, diff, markdown, review_schedule, state_machine
 from shared.errors import InvalidTransition, ValidationFailed
@@ -171,3 +173,10 @@ def test_slugify():
     assert markdown.slugify("Prohibition on Personal Attacks!") == "prohibition-on-personal-attacks"
     assert markdown.slugify("¿Qué?") == "que"
     assert markdown.slugify("!!!") == "section"
+
+
+@given(st.text(alphabet="ab .,\n", max_size=40), st.text(alphabet="ab .,\n", max_size=40))
+def test_word_diff_rebuilds_both_texts(before, after):
+    chunks = diff.words(before, after)
+    assert "".join(c.text for c in chunks if c.op != "ins") == before
+    assert "".join(c.text for c in chunks if c.op != "del") == after

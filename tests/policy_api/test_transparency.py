@@ -87,8 +87,9 @@ async def test_policy_version_and_diff_pages(api, token, clock):
     assert old.status_code == 200 and "This is not the version in force." in old.text
     diff = await api.get(f"/transparency/policies/{policy['id']}/diff", params={"from": v1["id"], "to": v2["id"]})
     assert diff.status_code == 200
-    assert '<del class="d-del">-Text about response_guidelines.</del>' in diff.text
-    assert '<ins class="d-add">+Reply within two business days.</ins>' in diff.text
+    assert ('<del><span class="visually-hidden">[deleted: </span><span class="mark" aria-hidden="true">[-</span>'
+            'Text about response_guidelines<span class="mark" aria-hidden="true">-]</span>') in diff.text
+    assert '<span class="mark" aria-hidden="true">[+</span>Reply within two business days<span' in diff.text
     # Drafts and unknown ids are not pages.
     d3 = await create_draft(api, token, policy["id"])
     assert (await api.get(f"/transparency/policies/{policy['id']}/versions/{d3['id']}")).status_code == 404
@@ -128,3 +129,43 @@ async def test_statistics_from_case_api(make_app, client, live, token, clock):
     html = (await api.get("/transparency")).text
     assert 'id="statistics"' in html and "Cases and monitoring" in html
     assert "fewer than" in html or "Cases opened" in html
+
+
+async def test_the_diff_page_compares_words_without_markdown_and_offers_the_unified_diff(api, token, clock):
+    """Issue 20 item 4: residents read a word-level comparison (<ins>/<del>, marked in text too, not only
+    by colour), never ``---``/``+++``/``@@`` or ``**``; the unified diff is a download."""
+    sections = full_sections()
+    sections[3]["body_markdown"] = "Staff **reply** within five business days to every question."
+    policy = await create_policy(api, token)
+    v1 = await publish(api, token, policy["id"], (await create_draft(api, token, policy["id"],
+                                                                      sections=sections))["id"])
+    clock.advance(timedelta(days=10))
+    draft = await create_draft(api, token, policy["id"], change_summary="Faster replies")
+    await api.patch(f"/v1/policies/{policy['id']}/versions/{draft['id']}/sections/{draft['sections'][3]['id']}",
+                    json={"body_markdown": "Staff **reply** within two business days to every question."},
+                    headers=token("policy_editor", subject="emp-editor"))
+    v2 = await publish(api, token, policy["id"], draft["id"])
+    params = {"from": v1["id"], "to": v2["id"]}
+    page = (await api.get(f"/transparency/policies/{policy['id']}/diff", params=params)).text
+    body = page[page.index("<main"):]
+    for raw in ("+++", "@@", "**", "## "):
+        assert raw not in body, raw
+    assert ("Staff reply within <del><span class=\"visually-hidden\">[deleted: </span><span class=\"mark\" "
+            "aria-hidden=\"true\">[-</span>five<span") in body
+    assert "[inserted: </span><span class=\"mark\" aria-hidden=\"true\">[+</span>two<span" in body
+    assert "underlined and enclosed in [+ +]" in body
+    spanish = (await api.get(f"/transparency/policies/{policy['id']}/diff", params={**params, "lang": "es"})).text
+    assert "[eliminado: " in spanish and "[añadido: " in spanish
+    api_diff = (await api.get(f"/v1/policies/{policy['id']}/diff", params=params)).json()
+    changed = next(s for s in api_diff["sections"] if s["status"] == "changed")
+    chunks = [(w["op"], w["text"]) for w in changed["words"]]
+    assert chunks == [("same", "Response Guidelines\nStaff reply within "), ("del", "five"), ("ins", "two"),
+                      ("same", " business days to every question.")]
+    link = f"/transparency/policies/{policy['id']}/diff.patch?from={v1['id']}&amp;to={v2['id']}"
+    assert link in page
+    patch = await api.get(f"/transparency/policies/{policy['id']}/diff.patch", params=params)
+    assert patch.status_code == 200 and patch.headers["content-type"].startswith("text/x-diff")
+    assert patch.headers["content-disposition"] == 'attachment; filename="SMP-1-v1-v2.patch"'
+    assert "-Staff **reply** within five business days" in patch.text and "@@" in patch.text
+    assert (await api.get(f"/transparency/policies/{policy['id']}/diff.patch",
+                          params={"from": v1["id"], "to": "nope"})).status_code == 404

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
@@ -44,3 +45,22 @@ def slugify(text: str, *, max_length: int = 80) -> str:
     norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
     return (slug or "section")[:max_length].rstrip("-") or "section"
+
+
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|tr|blockquote|pre|table)>|<br\s*/?>|<hr\s*/?>", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"<li[^>]*>", re.IGNORECASE)
+_CELL_END = re.compile(r"</t[dh]>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_BLANKS = re.compile(r"\n\s*\n+")
+
+
+def plain_text(markdown: str) -> str:
+    """What a reader sees of the Markdown, without its markup (``**``, ``#``, ``-``...): one paragraph or
+    list item per line, list items marked with a bullet. For the readable, word-level comparison."""
+    html = render(markdown)
+    html = _LIST_ITEM.sub("\n• ", html)
+    html = _CELL_END.sub(" | ", html)
+    html = _BLOCK_END.sub("\n", html)
+    text = unescape(_TAG.sub("", html))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)

@@ -7,6 +7,7 @@ only from this origin and feedback_api's."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -154,6 +155,23 @@ def transparency_diff(request: Request, policy_id: str, db: DatabaseDep, clock: 
     card = views.card(page.card, clock.now().date(), _soon(request))
     return _render(request, "diff.html", lang, policy=page.card.row.policy, diff=views.diff_out(page.diff),
                    card=card)
+
+
+@router.get("/transparency/policies/{policy_id}/diff.patch", operation_id="transparency_diff_patch",
+            responses={200: {"content": {"text/x-diff": {}}, "description": "Unified diff"}, **problem_responses(404)},
+            summary="The unified diff of the two versions' Markdown source, as a download")
+def transparency_diff_patch(request: Request, policy_id: str, db: DatabaseDep,
+                            from_version: str = Query(alias="from", max_length=64),
+                            to_version: str = Query(alias="to", max_length=64)) -> Response:
+    page = transparency.diff_page(db, policy_id=policy_id, from_id=from_version, to_id=to_version)
+    d = page.diff
+    body = "".join(s.unified_diff for s in d.diff.sections if s.unified_diff).encode()
+    name = f"{page.card.row.policy.identifier}-v{d.from_version.label}-v{d.to_version.label}"
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", name) + ".patch"
+    response = cached_response(request, body, media_type="text/x-diff; charset=utf-8", max_age=HTML_MAX_AGE,
+                               private=False)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @router.get("/transparency/static/{name}", operation_id="transparency_static", include_in_schema=False)
