@@ -36,7 +36,7 @@ from sqlalchemy import func, or_, select, update
 from sqlmodel import JSON, Field, Session, SQLModel, col
 
 from shared.db import Database
-from shared.errors import UpstreamFailed
+from shared.errors import NotFound, UpstreamFailed
 from shared.http import Outcome, classify, describe
 from shared.ids import new_id
 from shared.timeutil import Clock, SystemClock, as_utc
@@ -374,3 +374,55 @@ class OutboxRelay:
             wait = self.ready_poll_interval if self._failing else self.poll_interval
             self._wake.wait(wait)
             self._wake.clear()
+
+
+# --- operations: what staff see of an outbox, and putting a dead message back --------------------
+
+DEAD_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class DeadMessage:
+    id: str
+    topic: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class OutboxOverview:
+    pending: int
+    dead: int
+    oldest_pending_age_seconds: float | None
+    dead_messages: list[DeadMessage]
+
+
+def overview(db: Database, table: type[OutboxColumns], *, now: datetime, shown: int = DEAD_SHOWN) -> OutboxOverview:
+    """Backlog and the first dead messages: two statements however many there are."""
+    t = table
+    with db.read() as s:
+        pending, oldest = s.execute(
+            select(func.count(), func.min(col(t.created_at)))
+            .where(col(t.delivered_at).is_(None), col(t.dead).is_(False))
+        ).one()
+        rows = s.execute(
+            select(col(t.id), col(t.topic), col(t.attempts), col(t.last_error), func.count().over())
+            .where(col(t.dead).is_(True)).order_by(col(t.id)).limit(shown)
+        ).all()
+    age = (now - as_utc(oldest)).total_seconds() if oldest else None
+    return OutboxOverview(
+        pending=int(pending), dead=int(rows[0][4]) if rows else 0, oldest_pending_age_seconds=age,
+        dead_messages=[DeadMessage(id=r[0], topic=r[1], attempts=r[2], last_error=r[3]) for r in rows],
+    )
+
+
+def retry_dead(db: Database, table: type[OutboxColumns], *, message_id: str, now: datetime) -> None:
+    """Put a dead message back in the queue, due now. ``NotFound`` unless it is dead."""
+    t = table
+    with db.write() as s:
+        result = s.execute(
+            update(t).where(col(t.id) == message_id[:36], col(t.dead).is_(True))
+            .values(dead=False, next_attempt_at=now, last_error=None)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise NotFound("No dead message with this id.")

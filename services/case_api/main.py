@@ -51,6 +51,7 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         routers=ROUTERS,
         clock=clock,
         lifespan=lifespan,
+        public_spec=False,  # personnel cases: no docs or OpenAPI document in production, whatever SERVE_DOCS says
     )
     # One client and one service token for every peer call: reads (acknowledgement check, registry,
     # contact, evidence) and the outbox relay. Per-call timeouts where a read must stay short.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -19,6 +21,9 @@ class CaseSettings(ServiceSettings):
     ``CASE_API_SLA_HOURS='{"received": 24}'`` overrides per-state SLAs."""
 
     model_config = SettingsConfigDict(env_prefix="CASE_API_", env_nested_delimiter="__", extra="ignore")
+    # its relay delivers report events and revocations with a service token: production refuses
+    # to start without client credentials
+    calls_peers_with_tokens: ClassVar[bool] = True
 
     service_name: str = "case_api"
     database_url: str = "sqlite:///data/case_api.db"

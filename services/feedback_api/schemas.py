@@ -13,6 +13,7 @@ from services.feedback_api.domain.submissions import FeedbackInput, ReportInput
 from services.feedback_api.domain.text import text_problem
 from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, PublicStatus, ViolationCategory
+from shared.schemas.ops import OutboxHealth
 from shared.schemas.registry import Platform
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -156,18 +157,7 @@ class EventAccepted(OutputModel):
     applied: bool = Field(description="False when this event id was already applied (replay).")
 
 
-class OutboxDead(OutputModel):
-    id: str
-    topic: str
-    attempts: int
-    last_error: str | None
-
-
-class OutboxStatus(OutputModel):
-    pending: int
-    dead: int
-    oldest_pending_age_seconds: float | None
-    dead_messages: list[OutboxDead]
+class OutboxStatus(OutboxHealth):
     ratelimit_backend: str
 
 

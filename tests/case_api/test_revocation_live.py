@@ -133,3 +133,31 @@ async def test_refused_revocation_is_parked_and_recorded_as_failed(make_app, cli
     assert action["result"]["revocation"] == "failed"
     assert (await _privileges(c_policy, token, account_id)) == {"emp-31": True}
     assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True
+
+
+async def test_an_admin_sees_the_dead_revocation_and_puts_it_back(make_app, client, token, live):
+    """case_api's dead letters, as feedback_api's: listed for admins only, and retried on demand
+    (here after the relay gets its service token back), once."""
+    policy = live(make_app("policy_api"))
+    c_policy = client(make_app("policy_api"))
+    account_id = await _registry(c_policy, token)
+    app = make_app("case_api", policy_api_url=policy.url)
+    c = client(app)
+    case = await sustained(c, token, employee="emp-31", severity=4, account_id=account_id)
+    await _revoke(c, token, case, account_id)
+    anonymous = ServiceClient({"policy_api": policy.url}, tokens=None, timeout=5)
+    try:
+        build_relay(app.state.settings, app.state.db, anonymous, app.state.clock).drain()
+    finally:
+        anonymous.close()
+    assert (await c.get("/v1/ops/outbox", headers=token("hr"))).status_code == 403
+    health = (await c.get("/v1/ops/outbox", headers=token("admin"))).json()
+    assert health["dead"] == 1 and health["pending"] == 0
+    dead = health["dead_messages"][0]
+    assert dead["topic"] == "privilege_revoke" and dead["last_error"].startswith("HTTP 401")
+    r = await c.post(f"/v1/ops/outbox/{dead['id']}/retry", headers=token("admin"))
+    assert r.status_code == 202
+    assert (await c.post(f"/v1/ops/outbox/{dead['id']}/retry", headers=token("admin"))).status_code == 404
+    app.state.relay.drain()  # the app's own relay, with its service token
+    assert (await c.get("/v1/ops/outbox", headers=token("admin"))).json()["dead"] == 0
+    assert (await _privileges(c_policy, token, account_id)) == {"emp-31": False}

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from services.feedback_api.deps import LimiterDep, RelayDep
 from services.feedback_api.domain import ops, submissions
-from services.feedback_api.schemas import ID_PATTERN, FeedbackStaffView, OutboxDead, OutboxStatus
+from services.feedback_api.schemas import ID_PATTERN, FeedbackStaffView, OutboxStatus
 from shared.auth import Principal, Role
+from shared.schemas.ops import OutboxDead
 from shared.schemas.page import DEFAULT_PAGE_SIZE, Limit, Offset, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 
