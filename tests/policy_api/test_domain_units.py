@@ -180,3 +180,8 @@ def test_word_diff_rebuilds_both_texts(before, after):
     chunks = diff.words(before, after)
     assert "".join(c.text for c in chunks if c.op != "ins") == before
     assert "".join(c.text for c in chunks if c.op != "del") == after
+
+
+def test_plain_text_drops_markup_and_soft_breaks():
+    assert markdown.plain_text("## Head\n\n**Bold** text\nwrapped here.\n\n- one\n- two") == \
+        "Head\nBold text wrapped here.\n• one\n• two"

@@ -57,7 +57,7 @@ _BLANKS = re.compile(r"\n\s*\n+")
 def plain_text(markdown: str) -> str:
     """What a reader sees of the Markdown, without its markup (``**``, ``#``, ``-``...): one paragraph or
     list item per line, list items marked with a bullet. For the readable, word-level comparison."""
-    html = render(markdown)
+    html = render(markdown).replace("\n", " ")  # a soft line break inside a paragraph is a space
     html = _LIST_ITEM.sub("\n• ", html)
     html = _CELL_END.sub(" | ", html)
     html = _BLOCK_END.sub("\n", html)
