@@ -296,6 +296,7 @@ MESSAGES: dict[str, str] = {
     "policy.create.done": "The policy was created. Start its first draft below.",
     "policy.versions": "Versions",
     "policy.history": "History",
+    "version.attest": "I have checked that this version meets each of these R-24-89 elements",
     "version.label": "Version",
     "version.state": "State",
     "version.effective": "Effective",

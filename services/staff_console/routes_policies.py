@@ -99,6 +99,8 @@ def version_action(request: Request, session: User, api: UserApi, form: Form, po
     body: dict[str, Any] = {"note": opt(form, "note")}
     if action == "publish":
         body["effective_date"] = opt(form, "effective_date")
+    if action == "approve":  # the approver attests each R-24-89 element, one by one (policy_api checks)
+        body["attested_elements"] = [str(e) for e in form.getlist("attested_elements")]
     return submit(request, form_id="lifecycle", back=f"/policies/{policy_id}/versions/{version_id}", form=form,
                   call=lambda: api.post("policy_api", _version_path(policy_id, version_id) + f"/{action}", body),
                   success=t(f"version.{action}.done"))

@@ -182,6 +182,13 @@ def test_editor_and_approver_publish_a_policy_and_the_editor_cannot_approve(brow
     approver.goto(version_url)
     assert_accessible(approver, "version in review (approver)")
     shoot(approver, "policy-review")
+    approver.click("button:has-text('Approve')")  # without attesting the elements: refused by policy_api
+    assert "Approved." not in approver.text_content("main")
+    approver.goto(version_url)
+    boxes = approver.query_selector_all("input[name=attested_elements]")
+    assert len(boxes) == 8  # the eight elements of R-24-89 section 1.A
+    for box in boxes:
+        box.check()
     approver.click("button:has-text('Approve')")
     assert "Approved." in approver.text_content("main")
     approver.click("button:has-text('Publish')")
