@@ -206,15 +206,23 @@ def test_editor_and_approver_publish_a_policy_and_the_editor_cannot_approve(brow
 def test_the_director_sees_the_queue_of_their_department_only(browser, console_stack, token):
     police = report(console_stack, token, department="Police")
     fire = report(console_stack, token, department="Fire")
+    about_them = report(console_stack, token, department="Police")  # a case about the director
+    r = httpx.post(console_stack.case.url + f"/v1/cases/{about_them['id']}/employee",
+                   json={"employee_id": "EMP-Director"},  # another spelling of the director's id
+                   headers=token("investigator", department="Police"), timeout=10)
+    assert r.status_code == 200, r.text
     page = sign_in(browser, console_stack.console, "department_director", department="Police",
                    subject="emp-director")
     assert page.title().startswith("Queue")
     text = page.text_content("main")
     assert police["reference"] in text and fire["reference"] not in text
+    assert about_them["reference"] not in text  # recused: their own case is not in their queue...
     assert "Cases of Police only." in text
     assert_accessible(page, "queue (director)")
     shoot(page, "queue-director")
     page.goto(console_stack.console.url + f"/cases/{fire['id']}")  # another department's case is not found
+    assert page.title().startswith("Page not found")
+    page.goto(console_stack.console.url + f"/cases/{about_them['id']}")  # ... and not found by its address either
     assert page.title().startswith("Page not found")
     page.context.close()
 
