@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -29,7 +28,7 @@ from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
 from shared.ratelimit import RateLimiter, Rule
 from shared.timeutil import Clock, SystemClock
-from shared.web import create_service_app, publish_schema
+from shared.web import create_service_app
 
 SETTINGS_CLASS = FeedbackSettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -92,6 +91,8 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         body_limit_overrides=[("/v1/reports", settings.upload_body_limit), ("/report", settings.upload_body_limit)],
         security_headers=PUBLIC_HEADERS,
         clock=clock,
+        # POST /v1/reports parses its body itself (JSON or multipart): publish ReportCreate
+        extra_schemas=(ReportCreate,),
     )
     # One client for every peer, one service token (cached to near expiry, refreshed once on 401).
     tokens = ServiceTokenProvider(settings.auth, settings.mode, "feedback_api", [Role.svc_feedback])
@@ -135,19 +136,5 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
     app.state.open311_key_hashes = key_hashes(open311_keys(settings))
-    _document_report_body(app)
     return app
 
-
-def _document_report_body(app: FastAPI) -> None:
-    """``POST /v1/reports`` parses its body itself (JSON or multipart): publish ``ReportCreate``."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        publish_schema(schema, ReportCreate)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -60,6 +60,7 @@ def create_service_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     clock: Clock | None = None,
     public_spec: bool = True,
+    extra_schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
     """``public_spec=False``: the OpenAPI document and docs are never served in production, even
     with ``SERVE_DOCS`` (case_api)."""
@@ -126,7 +127,7 @@ def create_service_app(
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count)
     app.add_middleware(RequestContextMiddleware)
-    _register_problem_schema(app)
+    _register_schemas(app, (Problem, *extra_schemas))
     return app
 
 
@@ -139,14 +140,16 @@ def publish_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     components[model.__name__] = body
 
 
-def _register_problem_schema(app: FastAPI) -> None:
+def _register_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
+    """Problem, and any model an endpoint parses by hand, in the OpenAPI components."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        publish_schema(schema, Problem)
+        for model in models:
+            publish_schema(schema, model)
         schema["components"].setdefault("securitySchemes", {})["bearerAuth"] = {
             "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         }
