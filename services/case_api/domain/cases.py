@@ -47,6 +47,7 @@ from shared.timeutil import utcnow
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R", CaseNote, CaseMessage)
 
 
 @dataclass(frozen=True)
@@ -288,24 +289,26 @@ def list_cases(db: Database, *, principal: Principal, where: CaseFilter, limit: 
     return Listing.of(rows, total=total, limit=limit, offset=offset)
 
 
+def _oldest_first(db: Database, model: type[R], *, case_id: str, principal: Principal, limit: int,
+                  offset: int) -> list[R]:
+    """A page of a visible case's notes or messages, oldest first."""
+    with db.read() as s:
+        visible_case(s, case_id, principal)
+        table: Any = model
+        return list(s.exec(select(model).where(table.case_id == case_id)
+                           .order_by(col(table.created_at), col(table.id)).limit(limit).offset(offset)))
+
+
 @recusal_audited("notes.read")
 def list_notes(db: Database, *, case_id: str, principal: Principal, limit: int, offset: int,
                now: datetime) -> list[CaseNote]:
-    with db.read() as s:
-        visible_case(s, case_id, principal)
-        return list(s.exec(select(CaseNote).where(CaseNote.case_id == case_id)
-                           .order_by(col(CaseNote.created_at), col(CaseNote.id))
-                           .limit(limit).offset(offset)))
+    return _oldest_first(db, CaseNote, case_id=case_id, principal=principal, limit=limit, offset=offset)
 
 
 @recusal_audited("messages.read")
 def list_messages(db: Database, *, case_id: str, principal: Principal, limit: int,
                   offset: int, now: datetime) -> list[CaseMessage]:
-    with db.read() as s:
-        visible_case(s, case_id, principal)
-        return list(s.exec(select(CaseMessage).where(CaseMessage.case_id == case_id)
-                           .order_by(col(CaseMessage.created_at), col(CaseMessage.id))
-                           .limit(limit).offset(offset)))
+    return _oldest_first(db, CaseMessage, case_id=case_id, principal=principal, limit=limit, offset=offset)
 
 
 @recusal_audited("contact.read")

@@ -10,6 +10,7 @@ severity, proposed and final action, dates), never the reporter, notes, messages
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,26 +120,34 @@ def _my_notice(session: Session, notice_id: str, principal: Principal) -> tuple[
 
 
 def respond(db: Database, *, notice_id: str, principal: Principal, text: str, now: datetime) -> Notice:
-    with db.write() as s:
-        proceeding, case = _my_notice(s, notice_id, principal)
-        check(Step(proceeding.step), Step.responded, today=now.date(), due_on=proceeding.response_due_on)
-        proceeding.step, proceeding.response, proceeding.responded_at = Step.responded.value, text, now
-        s.add(proceeding)
-        s.flush()
-        audit.append(s, actor=principal.subject, action="due_process.responded", case_id=case.id,
-                     detail={"proceeding_id": proceeding.id}, now=now)
-        return Notice(proceeding=proceeding, case_reference=case.reference, categories=list(case.categories),
-                      severity=case.severity)
+    def record(p: DueProcess) -> None:
+        p.response, p.responded_at = text, now
+
+    return _employee_step(db, notice_id=notice_id, principal=principal, to=Step.responded, record=record,
+                          action="due_process.responded", now=now)
 
 
 def appeal(db: Database, *, notice_id: str, principal: Principal, grounds: str, now: datetime) -> Notice:
+    def record(p: DueProcess) -> None:
+        p.appeal_grounds, p.appealed_at = grounds, now
+
+    return _employee_step(db, notice_id=notice_id, principal=principal, to=Step.appealed, record=record,
+                          action="due_process.appealed", now=now)
+
+
+def _employee_step(db: Database, *, notice_id: str, principal: Principal, to: Step,
+                   record: Callable[[DueProcess], None], action: str, now: datetime) -> Notice:
+    """The accused's own step on their notice (a response, an appeal): checked against its window,
+    recorded and audited in one unit of work. ``record`` writes the step's own fields."""
     with db.write() as s:
         proceeding, case = _my_notice(s, notice_id, principal)
-        check(Step(proceeding.step), Step.appealed, today=now.date(), due_on=proceeding.appeal_due_on)
-        proceeding.step, proceeding.appeal_grounds, proceeding.appealed_at = Step.appealed.value, grounds, now
+        due_on = proceeding.response_due_on if to is Step.responded else proceeding.appeal_due_on
+        check(Step(proceeding.step), to, today=now.date(), due_on=due_on)
+        record(proceeding)
+        proceeding.step = to.value
         s.add(proceeding)
         s.flush()
-        audit.append(s, actor=principal.subject, action="due_process.appealed", case_id=case.id,
+        audit.append(s, actor=principal.subject, action=action, case_id=case.id,
                      detail={"proceeding_id": proceeding.id}, now=now)
         return Notice(proceeding=proceeding, case_reference=case.reference, categories=list(case.categories),
                       severity=case.severity)
