@@ -1,0 +1,26 @@
+"""policy feedback in the review record
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-01 11:40:00
+
+Placeholder reserved by the lead so that the parallel work of this session keeps one linear
+chain; filled in by the work it is named for.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+
+
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
