@@ -104,6 +104,8 @@ class ReceiptStatus(OutputModel):
     outcome_summary: str | None = None
     messages: list[MessageOut]
     has_contact: bool
+    feedback_state: Literal["received", "considered", "answered", "closed"] | None = Field(
+        default=None, description="Policy feedback only: where policy staff stand with it (issue 20 item 5).")
 
 
 class MessageAccepted(OutputModel):
@@ -196,6 +198,7 @@ def receipt_view(view: ReceiptView) -> ReceiptStatus:
         messages=[MessageOut(from_=m.sender, body=m.body, on=m.sent_on)
                   for m in view.messages],
         has_contact=view.has_contact,
+        feedback_state=(sub.triage_state or "received") if sub.kind == "policy_feedback" else None,  # type: ignore[arg-type]
     )
 
 

@@ -44,6 +44,7 @@ class ViolationFactory(SQLAlchemyFactory[Submission]):
     section_id = None
     text = None
     rating = None
+    triage_state = None
 
 
 class FeedbackFactory(ViolationFactory):
@@ -59,6 +60,7 @@ class FeedbackFactory(ViolationFactory):
     version_id = "ver-1"
     text = "Please define 'arguing'."
     rating = 4
+    triage_state = "received"
 
 
 class MessageFactory(SQLAlchemyFactory[Message]):

@@ -32,7 +32,8 @@ async def test_status_view_with_the_receipt(fb_app, client):
     r = await c.post("/v1/receipts/status", json={"receipt": spaced})
     assert r.status_code == 200
     assert r.json() == {"reference": filed["reference"], "kind": "violation_report", "status": "received",
-                        "outcome_summary": None, "messages": [], "has_contact": False}
+                        "outcome_summary": None, "messages": [], "has_contact": False,
+                        "feedback_state": None}
     assert r.headers["cache-control"] == "no-store"
 
 

@@ -9,7 +9,7 @@ submission). The optional email lives in its own table, encrypted.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, LargeBinary
 from sqlalchemy.orm import registry
@@ -42,7 +42,8 @@ class Submission(Base, table=True):
 
     __tablename__ = "submissions"
     # Open311's request list and the staff feedback list: one kind, by day, newest first.
-    __table_args__ = (Index("ix_submissions_kind_received_on", "kind", "received_on"),)
+    __table_args__ = (Index("ix_submissions_kind_received_on", "kind", "received_on"),
+                      Index("ix_submissions_kind_triage_state", "kind", "triage_state"))
 
     id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
     reference: str = Field(max_length=32, unique=True)
@@ -71,6 +72,8 @@ class Submission(Base, table=True):
     section_id: str | None = Field(default=None, max_length=64)
     text: str | None = Field(default=None, max_length=5000)
     rating: int | None = None
+    # policy feedback triage by policy staff (domain/feedback_triage.py); None for violation reports
+    triage_state: str | None = Field(default=None, max_length=20)
 
 
 class Incident(Base, table=True):
@@ -117,3 +120,20 @@ class Evidence(Base, table=True):
     size_bytes: int
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class FeedbackTriageEvent(Base, table=True):
+    """One step of a piece of policy feedback's triage by policy staff (append-only): who, when, what.
+    Staff times are kept to the second; nothing here says anything about the resident."""
+
+    __tablename__ = "feedback_triage_events"
+
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
+    submission_id: str = Field(foreign_key="submissions.id", index=True, max_length=36)
+    seq: int
+    action: str = Field(max_length=20)  # consider | answer | close | reopen
+    from_state: str = Field(max_length=20)
+    to_state: str = Field(max_length=20)
+    actor: str = Field(max_length=200)
+    at: datetime
+    note: str | None = Field(default=None, max_length=2000)

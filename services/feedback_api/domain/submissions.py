@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -245,22 +245,10 @@ def file_feedback(db: Database, ctx: IntakeContext, *, feedback: FeedbackInput, 
             reference=_unique_reference(s, "F"), kind=FEEDBACK, receipt_hash=issued.receipt_hash,
             received_on=today, updated_on=today, reference_check=str(check), policy_id=feedback.policy_id,
             version_id=feedback.version_id, section_id=feedback.section_id, text=feedback.text,
-            rating=feedback.rating,
+            rating=feedback.rating, triage_state="received",
         )
         s.add(sub)
         s.flush()
         _add_contact(s, ctx, sub.id, feedback.contact_email)
         s.flush()
         return Created(submission_id=sub.id, reference=sub.reference, receipt=issued.receipt, kind=FEEDBACK)
-
-
-def list_feedback(db: Database, *, policy_id: str | None, limit: int, offset: int) -> tuple[list[Submission], int]:
-    """Policy feedback for policy staff, newest day first: one page and the total, two statements."""
-    q = select(Submission).where(col(Submission.kind) == FEEDBACK)
-    count = select(func.count()).select_from(Submission).where(col(Submission.kind) == FEEDBACK)
-    if policy_id:
-        q = q.where(col(Submission.policy_id) == policy_id)
-        count = count.where(col(Submission.policy_id) == policy_id)
-    q = q.order_by(col(Submission.received_on).desc(), col(Submission.reference)).limit(limit).offset(offset)
-    with db.read() as s:
-        return list(s.execute(q).scalars()), int(s.execute(count).scalar_one())

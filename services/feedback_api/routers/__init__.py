@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from services.feedback_api.routers import internal, open311, public, receipts, staff, submissions
+from services.feedback_api.routers import internal, open311, policy_feedback, public, receipts, staff, submissions
 from services.feedback_api.widget import router as widget_router
 
 ROUTERS: list[APIRouter] = [
@@ -11,6 +11,7 @@ ROUTERS: list[APIRouter] = [
     receipts.router,
     internal.router,
     staff.router,
+    policy_feedback.router,
     open311.router,
     widget_router,
 ]

@@ -1,22 +1,20 @@
-"""Staff and operations: policy feedback for policy staff, and the outbox's health for admins."""
+"""Operations: the outbox's health for admins (policy feedback for policy staff: routers/policy_feedback.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from services.feedback_api.deps import LimiterDep, RelayDep
-from services.feedback_api.domain import ops, submissions
-from services.feedback_api.schemas import ID_PATTERN, FeedbackStaffView, OutboxStatus
+from services.feedback_api.domain import ops
+from services.feedback_api.schemas import OutboxStatus
 from shared.auth import Principal, Role
 from shared.schemas.ops import OutboxDead
-from shared.schemas.page import DEFAULT_PAGE_SIZE, Limit, Offset, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 
 router = APIRouter(tags=["staff"])
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-PolicyStaff = Annotated[Principal, Depends(require_roles(Role.policy_editor, Role.policy_approver, Role.admin))]
 
 
 @router.get("/v1/ops/outbox", operation_id="outbox_status",
@@ -42,15 +40,4 @@ def outbox_retry(message_id: str, db: DatabaseDep, clock: ClockDep, relay: Relay
     return {"id": message_id, "status": "queued"}
 
 
-@router.get("/v1/staff/feedback", operation_id="staff_feedback",
-            summary="Policy feedback from the public, newest day first (no contact details)",
-            responses=problem_responses(401, 403))
-def staff_feedback(
-    db: DatabaseDep, principal: PolicyStaff,
-    policy_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
-    limit: Annotated[Limit, Query()] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[Offset, Query()] = 0,
-) -> Page[FeedbackStaffView]:
-    rows, total = submissions.list_feedback(db, policy_id=policy_id, limit=limit, offset=offset)
-    return Page[FeedbackStaffView].build([FeedbackStaffView.model_validate(r) for r in rows],
-                                         total=total, limit=limit, offset=offset)
+# GET /v1/staff/feedback and the triage of policy feedback: routers/policy_feedback.py (issue 20 item 5)
