@@ -192,10 +192,19 @@ class CaseSummaryOut(OutputModel):
 
 
 class ReportLinkOut(OutputModel):
+    """One report on the case with its own testimony, oldest first (null on reports linked before
+    testimony was kept per report)."""
+
     report_id: str
     reference: str
     received_on: date
     has_contact: bool
+    description: str | None = None
+    categories: list[str] | None = None
+    links: list[str] | None = None
+    seen_on: date | None = None
+    evidence: list[dict[str, Any]] | None = None
+    merged_from: str | None = Field(default=None, description="The case this report was on before a merge.")
 
 
 class CaseOut(CaseSummaryOut):

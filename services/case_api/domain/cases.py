@@ -218,7 +218,7 @@ def visible_case(session: Session, case_id: str, principal: Principal, *, for_up
 
 def _reports(session: Session, case_id: str) -> list[CaseReport]:
     return list(session.exec(select(CaseReport).where(CaseReport.case_id == case_id)
-                             .order_by(col(CaseReport.created_at))))
+                             .order_by(col(CaseReport.created_at), col(CaseReport.id))))
 
 
 def _view(session: Session, case: Case, principal: Principal,

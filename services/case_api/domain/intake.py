@@ -79,7 +79,11 @@ def _intake(session: Session, *, report: ReportForward, actor: str, now: datetim
         case.updated_at = now
         session.add(case)
     session.add(CaseReport(case_id=case.id, report_id=report.report_id, reference=report.reference,
-                           received_on=report.received_on, has_contact=report.has_contact, created_at=now))
+                           received_on=report.received_on, has_contact=report.has_contact, created_at=now,
+                           # the report's own testimony, kept whatever the case merged (issue 15 item 1)
+                           description=report.description, categories=[c.value for c in report.categories],
+                           links=list(report.links), seen_on=report.seen_on,
+                           evidence=[e.model_dump(mode="json") for e in report.evidence]))
     session.flush()
     audit.append(session, actor=actor, action="case.created" if created else "case.report_attached",
                  case_id=case.id, detail={"report_reference": report.reference, "source": "report"}, now=now,

@@ -85,6 +85,33 @@ class CaseReport(Base, table=True):
     received_on: date
     has_contact: bool = False
     created_at: datetime
+    # The report's own testimony (issue 15 item 1): kept per report, never merged away. Null on
+    # reports linked before migration 0014 (only the first report's text was kept then, as the
+    # case's summary).
+    description: str | None = Field(default=None, max_length=5000)
+    categories: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    links: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    seen_on: date | None = None
+    evidence: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    merged_from: str | None = Field(default=None, max_length=36,
+                                    description="the case this report was on before a merge (domain/linking.py)")
+
+
+class CaseLink(Base, table=True):
+    """Two cases about the same incident: ``related`` (both stay open, each names the other) or
+    ``merged`` (``other_case_id``'s reports, testimony and evidence moved to ``case_id``; the other
+    case closed as merged). Never updated or deleted (domain/linking.py)."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "other_case_id", name="uq_case_links_pair"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    other_case_id: str = Field(foreign_key="cases.id", index=True, max_length=36)
+    kind: str = Field(max_length=20, description="related | merged")
+    reason: str = Field(max_length=2000)
+    linked_by: str = Field(max_length=100)
+    created_at: datetime
 
 
 class CaseNote(Base, table=True):

@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from services.case_api.routers import cases, intake, monitoring, notices, ops, oversight, public, restorative, scim
+from services.case_api.routers import (
+    cases,
+    intake,
+    monitoring,
+    notices,
+    ops,
+    oversight,
+    public,
+    records,
+    restorative,
+    scim,
+)
 
 ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router, restorative.router, oversight.router,
-                           monitoring.router, notices.router, scim.router, ops.router]
+                           monitoring.router, notices.router, scim.router, ops.router,
+                           records.router]
