@@ -92,10 +92,28 @@ class Notification:
         return subject.format(ref=ref), f"{body.format(ref=ref)}\n\n{self.link}\n"
 
 
+@dataclass(frozen=True)
+class Digest:
+    """A person's daily digest: one line per notification (its subject and link), nothing more,
+    so the content rules hold for a digest as they do for each notification."""
+
+    items: tuple[Notification, ...]
+
+    def render(self) -> tuple[str, str]:
+        n = len(self.items)
+        lines = [f"- {item.render()[0]}\n  {item.link}" for item in self.items]
+        return (f"Your daily summary: {n} notification{'s' if n != 1 else ''}",
+                "Since your last summary:\n\n" + "\n".join(lines) + "\n")
+
+
+class Renderable(Protocol):
+    def render(self) -> tuple[str, str]: ...
+
+
 class Channel(Protocol):
     name: str
 
-    def send(self, recipient: str, notification: Notification) -> None: ...
+    def send(self, recipient: str, notification: Renderable, *, message_id: str | None = None) -> None: ...
 
 
 @dataclass
@@ -110,13 +128,18 @@ class SmtpChannel:
     tls_context: ssl.SSLContext | None = None
     name: str = "email"
 
-    def send(self, recipient: str, notification: Notification) -> None:
+    def send(self, recipient: str, notification: Renderable, *, message_id: str | None = None) -> None:
+        """``message_id``: a stable id (from the outbox's idempotency key), so a retried delivery the
+        server already accepted carries the same ``Message-ID`` and mail clients fold the copies."""
         subject, body = notification.render()
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = recipient
         message["Subject"] = subject
         message["Auto-Submitted"] = "auto-generated"
+        if message_id:
+            domain = self.sender.rpartition("@")[2] or "civicsocial.invalid"
+            message["Message-ID"] = f"<{message_id}@{domain}>"
         message.set_content(body)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
@@ -133,10 +156,12 @@ class ChatWebhookChannel:
     timeout: float = 5.0
     name: str = "chat"
 
-    def send(self, recipient: str, notification: Notification) -> None:
+    def send(self, recipient: str, notification: Renderable, *, message_id: str | None = None) -> None:
+        self.post(recipient, notification).raise_for_status()
+
+    def post(self, recipient: str, notification: Renderable) -> httpx.Response:
         subject, body = notification.render()
-        resp = httpx.post(recipient, json={"text": f"{subject}\n{body}"}, timeout=self.timeout)
-        resp.raise_for_status()
+        return httpx.post(recipient, json={"text": f"{subject}\n{body}"}, timeout=self.timeout)
 
 
 # --- outbound webhooks ---------------------------------------------------------------------

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.case_api.notifier import NotificationScheduler
 from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
+from services.case_api.routers import notifications as notification_routes
 from services.case_api.scheduler import MonitoringScheduler
 from services.case_api.settings import CaseSettings
 from shared.auth import Role, ServiceTokenProvider
@@ -35,9 +37,11 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         if settings.relay_enabled:
             app.state.relay.start()
         app.state.scheduler.start()
+        app.state.notifier.start()
         try:
             yield
         finally:
+            app.state.notifier.stop()
             app.state.scheduler.stop()
             app.state.relay.stop()
             app.state.peers.close()
@@ -48,10 +52,11 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         description=DESCRIPTION,
         version=VERSION,
         migrations_dir=MIGRATIONS_DIR,
-        routers=ROUTERS,
+        routers=[*ROUTERS, notification_routes.router],
         clock=clock,
         lifespan=lifespan,
         public_spec=False,  # personnel cases: no docs or OpenAPI document in production, whatever SERVE_DOCS says
+        body_limit_overrides=[("/v1/monitoring/imports/stream", 64 * 1024 * 1024)],  # streamed post imports
     )
     # One client and one service token for every peer call: reads (acknowledgement check, registry,
     # contact, evidence) and the outbox relay. Per-call timeouts where a read must stay short.
@@ -59,6 +64,9 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         {"policy_api": settings.policy_api_url, "feedback_api": settings.feedback_api_url},
         tokens=ServiceTokenProvider(settings.auth, settings.mode, "case_api", [Role.svc_case]),
         timeout=settings.http_timeout_seconds, retries=settings.http_retries)
-    app.state.relay = build_relay(settings, app.state.db, app.state.peers, app.state.clock)
+    app.state.notifier = NotificationScheduler(settings, app.state.db, app.state.clock)
+    app.state.notify_stats = app.state.notifier.stats
+    app.state.relay = build_relay(settings, app.state.db, app.state.peers, app.state.clock, app.state.notify_stats)
+    app.state.notifier.relay = app.state.relay
     app.state.scheduler = MonitoringScheduler(settings, app.state.db, app.state.peers, app.state.clock)
     return app

@@ -18,13 +18,16 @@ from services.case_api.domain.topics import PRIVILEGE_REVOKE, REPORT_EVENT
 from services.case_api.settings import CaseSettings
 from shared.db import Database
 from shared.http import Outcome, ServiceClient, classify
+from shared.notify_outbox import NOTIFY_PEERS, NotifyStats
+from shared.notify_outbox import handlers as notify_handlers
 from shared.outbox import Delivery, OutboxRelay
 from shared.schemas.messages import PrivilegeRevocationMessage, ReportEventMessage
 from shared.schemas.registry import PrivilegeChangeResult
 from shared.timeutil import Clock
 
 
-def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock) -> OutboxRelay:
+def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock,
+                notify_stats: NotifyStats | None = None) -> OutboxRelay:
     def report_event(delivery: Delivery[ReportEventMessage]) -> httpx.Response:
         m = delivery.message
         return peers.post("feedback_api", f"/v1/internal/reports/{m.report_id}/events",
@@ -47,6 +50,9 @@ def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, cloc
                                           result={"status_code": resp.status_code, "error": resp.text[:300]})
         return resp
 
-    return OutboxRelay(db, OutboxMessage, {REPORT_EVENT: report_event, PRIVILEGE_REVOKE: revoke},
-                       ready=peers.ready, clock=clock, poll_interval=settings.relay_poll_seconds,
+    # staff notifications (email, team chat): sent by shared.notify_outbox; they have no /readyz to poll
+    notify = notify_handlers(settings.notify, notify_stats or NotifyStats())
+    return OutboxRelay(db, OutboxMessage, {REPORT_EVENT: report_event, PRIVILEGE_REVOKE: revoke, **notify},
+                       ready=lambda peer: peer not in NOTIFY_PEERS and peers.ready(peer), clock=clock,
+                       poll_interval=settings.relay_poll_seconds,
                        lease=timedelta(seconds=settings.relay_lease_seconds))

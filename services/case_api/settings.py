@@ -5,6 +5,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.notify_outbox import NotifyConfig
 from shared.settings import ServiceSettings
 
 DEFAULT_SLA_HOURS: dict[str, int] = {
@@ -59,3 +60,6 @@ class CaseSettings(ServiceSettings):
     require_known_employees: bool = Field(default=False, description=(
         "A case's employee, an assignee and an involved person must be an active entry of the SCIM "
         "directory (422 otherwise); off until the City's identity system provisions /scim/v2/Users."))
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description=(
+        "Staff notifications (issue 17): CASE_API_NOTIFY__SMTP_HOST, __SMTP_PORT, __SMTP_USERNAME, __SMTP_PASSWORD, "
+        "__SENDER, __EMAIL_DOMAIN, __CHAT_WEBHOOK_URL...; each channel is off while unset."))

@@ -4,13 +4,13 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-01 11:40:00
 
-Placeholder reserved by the lead so that the parallel work of this session keeps one linear
-chain; filled in by the work it is named for.
+Issue 17: the notification ledger, each person's preferences, the dispatcher's cursor over the
+audit chain (started at the current head, so enabling notifications on an existing database does
+not announce its history), and the scheduler lease.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
 
 revision = '0015'
 down_revision = '0014'
@@ -19,8 +19,51 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('notifications',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('person_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('digested_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    op.create_index('ix_notifications_person_mode_digested', 'notifications',
+                    ['person_key', 'mode', 'digested_at'], unique=False)
+    op.create_table('notification_preferences',
+    sa.Column('person_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('modes', sa.JSON(), nullable=False),
+    sa.Column('roles', sa.JSON(), nullable=False),
+    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('person_key')
+    )
+    cursor = op.create_table('notification_cursor',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('audit_seq', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
+    op.create_table('scheduler_leases',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('acquired_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
+    head = op.get_bind().execute(sa.text("SELECT seq FROM audit_head WHERE id = 1")).scalar()
+    if head:
+        from datetime import UTC, datetime
+        op.bulk_insert(cursor, [{"name": "audit", "audit_seq": int(head), "updated_at": datetime.now(UTC)}])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('scheduler_leases')
+    op.drop_table('notification_cursor')
+    op.drop_table('notification_preferences')
+    op.drop_index('ix_notifications_person_mode_digested', table_name='notifications')
+    op.drop_table('notifications')
