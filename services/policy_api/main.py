@@ -9,9 +9,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.policy_api.council_report_render import TRANSPARENCY_PEER
+from services.policy_api.feedback_client import PEER as FEEDBACK_PEER
+from services.policy_api.feedback_client import FeedbackSource
 from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
+from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
 from shared.timeutil import Clock
 from shared.web import create_service_app
@@ -61,10 +64,15 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         openapi_tags=OPENAPI_TAGS,
         clock=clock,
     )
-    # The one client for peers (policy_api only reads case_api's public metrics: no token needed).
+    # The one client for peers: case_api's public metrics (no token).
     # The Council report also reads the Transparency page at its public URL, as residents get it.
-    app.state.peers = ServiceClient({"case_api": settings.case_api_url, TRANSPARENCY_PEER: settings.public_base_url},
+    # feedback_api (issue 20 item 5): policy feedback by reference and its counts, with policy_api's service token.
+    app.state.peers = ServiceClient({"case_api": settings.case_api_url, TRANSPARENCY_PEER: settings.public_base_url,
+                                     FEEDBACK_PEER: settings.feedback_api_url},
+                                    tokens=ServiceTokenProvider(settings.auth, settings.mode, "policy_api",
+                                                                [Role.svc_policy]),
                                     timeout=settings.metrics_timeout_seconds, retries=0)
+    app.state.feedback_source = FeedbackSource(app.state.peers, timeout=max(2.0, settings.metrics_timeout_seconds))
     app.state.metrics_source = MetricsSource(app.state.peers, timeout=settings.metrics_timeout_seconds,
                                              cache_seconds=settings.metrics_cache_seconds)
     return app

@@ -176,6 +176,25 @@ class PolicyReview(Base, table=True):
     recorded_at: datetime
 
 
+class PolicyFeedbackLink(Base, table=True):
+    """A resident's policy feedback (feedback_api, by its public reference) linked by policy staff to the
+    version or the review it informed, with what changed because of it (issue 20 item 5)."""
+
+    __tablename__ = "policy_feedback_links"
+    __table_args__ = (UniqueConstraint("feedback_reference", "target_type", "target_id",
+                                       name="uq_policy_feedback_links_target"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    policy_id: str = Field(foreign_key="policies.id", max_length=64, index=True)
+    feedback_reference: str = Field(max_length=32, index=True)
+    target_type: str = Field(max_length=10)  # version | review
+    target_id: str = Field(max_length=64, index=True)
+    what_changed: str = Field(default="", max_length=2000)
+    feedback_received_on: date
+    linked_by: str = Field(max_length=200)
+    linked_at: datetime
+
+
 class Acknowledgement(Base, table=True):
     __tablename__ = "acknowledgements"
     __table_args__ = (UniqueConstraint("version_id", "employee_id", name="uq_ack_version_employee"),)

@@ -9,6 +9,7 @@ from services.policy_api.routers import (
     council_reports,
     elements,
     feed,
+    feedback_links,
     policies,
     transparency,
 )
@@ -19,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     policies.router,
     policies.staff_router,
     acknowledgements.router,
+    feedback_links.router,
     feed.router,
     changes.router,
     council_reports.router,

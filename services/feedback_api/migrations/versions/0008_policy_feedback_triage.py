@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('from_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('to_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ),
     sa.PrimaryKeyConstraint('id')
