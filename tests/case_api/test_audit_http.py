@@ -91,7 +91,7 @@ async def test_direct_sql_edit_of_a_case_row_is_detected_and_refused(make_app, c
     case_id = await _history(c, token)
     other = await staff_case(c, token, department="Parks")
     aud = token("auditor")
-    assert (await c.get("/v1/audit/verify", headers=aud)).json()["rows_checked"] == 2
+    assert (await c.get("/v1/audit/verify", headers=aud)).json()["rows_checked"] == 3  # two cases and a note
     with databases["case_api"].engine.begin() as conn:  # someone quietly moves a case, and deletes another
         conn.execute(text("UPDATE cases SET department = 'Transit' WHERE id = :id"), {"id": case_id})
         conn.execute(text("DELETE FROM cases WHERE id = :id"), {"id": other["id"]})
@@ -115,7 +115,8 @@ async def test_a_case_row_inserted_in_sql_is_detected(make_app, client, token, d
             "'2026-01-01 00:00:00+00:00')"))
     r = (await c.get("/v1/audit/verify", headers=token("auditor"))).json()
     assert r["ok"] is False and r["row_problems"] == [
-        {"table": "cases", "id": "forged", "problem": "row has no audit entry (inserted outside the application)"}]
+        {"table": "cases", "id": "forged", "case_id": "forged",
+         "problem": "row has no audit entry (inserted outside the application)", "differs": []}]
 
 
 async def test_postgresql_refuses_updates_and_deletes_of_audit_entries(make_app, client, token, databases):

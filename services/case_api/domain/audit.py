@@ -1,67 +1,40 @@
 """Writing and verifying the audit chain in the database (the rules are in ``audit_chain``).
 
-Besides the chain itself, entries that change a case or a restorative action carry a *seal*: the
-SHA-256 of the row's audited fields after the change. Verification compares every row with the
-last seal the chain holds for it, so a row edited, deleted or inserted directly in SQL is found
-too; and a mutating request refuses to build on a case whose row no longer matches its seal
-(``ensure_sealed``), so a direct edit cannot be laundered by the next legitimate change."""
+Besides the chain itself, entries carry *seals* of the case-file rows their change wrote
+(``sealing``: the registry of sealed tables, automatic sealing, the pre-write check and
+destruction under a retention schedule). Verification walks the entire chain, then compares every
+row of every sealed table with the last seal the chain holds for it, so a row edited, deleted or
+inserted directly in SQL is found too; and a write refuses to seal over a row that no longer
+matches its seal, so a direct edit cannot be laundered by the next legitimate change."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlmodel import Session, col
-from sqlmodel import select as sqlmodel_select
+from sqlmodel import Session
 
-from services.case_api.domain import audit_chain
+from services.case_api.domain import audit_chain, sealing
 from services.case_api.domain.models import AuditEntry, AuditHead, Case, RestorativeAction
 from shared.db import Database
-from shared.errors import Conflict
-from shared.timeutil import as_utc
 
 AUDIT_LOCK_KEY = 0x0A0D17  # pg advisory lock id for appends
-
-CASE_FIELDS = ("id", "reference", "source", "state", "state_entered_at", "due_at", "department", "account_id",
-               "categories", "incident_key", "employee_id", "assignee", "dismissal_reason", "reopen_reason", "finding",
-               "finding_at", "severity", "recommendation", "decision", "outcome_summary", "created_at", "closed_at")
-ACTION_FIELDS = ("id", "case_id", "kind", "owner", "due_on", "status", "account_id", "evidence", "completed_at",
-                 "result")
-SEALED: dict[str, tuple[type[Any], tuple[str, ...]]] = {
-    "cases": (Case, CASE_FIELDS), "restorative_actions": (RestorativeAction, ACTION_FIELDS)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).isoformat(timespec="microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def row_digest(row: Any, fields: tuple[str, ...]) -> str:
-    body = {f: _plain(getattr(row, f)) for f in fields}
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def seal_of(row: Case | RestorativeAction) -> dict[str, str]:
-    table = "cases" if isinstance(row, Case) else "restorative_actions"
-    return {"table": table, "id": row.id, "digest": row_digest(row, SEALED[table][1])}
 
 
 def append(session: Session, *, actor: str, action: str, case_id: str | None, detail: dict[str, Any],
            now: datetime, seal: list[Case | RestorativeAction] | None = None) -> AuditEntry:
-    """Append one entry in the caller's transaction (``seal``: rows this change wrote, flushed).
-    Appends are serialised: SQLite write transactions already are (BEGIN IMMEDIATE); PostgreSQL
-    takes a transaction advisory lock."""
-    if seal:
-        detail = {**detail, "seals": [seal_of(r) for r in seal]}
+    """Append one entry in the caller's transaction. It carries the seals of every case-file row
+    of ``case_id`` this transaction inserted, changed or deleted and has not sealed yet
+    (``sealing.take_seals``; ``seal`` is accepted for older callers and adds nothing: sealing is
+    automatic). Appends are serialised: SQLite write transactions already are (BEGIN
+    IMMEDIATE); PostgreSQL takes a transaction advisory lock."""
+    session.flush()
+    taken = sealing.take_seals(session, case_id)
+    if taken:
+        detail = {**detail, "seals": [*sealing.seals_in(detail), *taken]}
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
@@ -79,6 +52,7 @@ def append(session: Session, *, actor: str, action: str, case_id: str | None, de
         head.seq, head.hash = seq, sealed.hash
         session.add(head)
     session.flush()
+    sealing.note_appended(session, case_id=case_id, actor=actor, detail=detail, now=now)
     return row
 
 
@@ -100,7 +74,9 @@ def _entries(session: Session, batch: int = 1000) -> Iterator[audit_chain.ChainE
 class FullVerification:
     chain: audit_chain.Verification
     rows_checked: int
-    row_problems: list[dict[str, str]] = field(default_factory=list)
+    row_problems: list[dict[str, Any]] = field(default_factory=list)
+    row_problems_total: int = 0
+    destroyed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,61 +84,39 @@ class FullVerification:
 
 
 MAX_ROW_PROBLEMS = 50
+MAX_DESTROYED = 200
+
+
+def last_seals(entries: Iterator[audit_chain.ChainEntry],
+               into: dict[tuple[str, str], dict[str, Any]]) -> Iterator[audit_chain.ChainEntry]:
+    """Pass the entries through, keeping the last seal of every (table, id) and its entry's case."""
+    for e in entries:
+        for s in sealing.seals_in(e.detail):
+            into[(str(s["table"]), str(s["id"]))] = {**s, "_case": e.case_id}
+        yield e
 
 
 def verify(db: Database) -> FullVerification:
-    """Recompute the chain, then compare every sealed table's rows with their last seal (one
-    read unit of work: a consistent snapshot on PostgreSQL and in SQLite's WAL)."""
-    last: dict[tuple[str, str], str] = {}
-
-    def collecting(entries: Iterator[audit_chain.ChainEntry]) -> Iterator[audit_chain.ChainEntry]:
-        for e in entries:
-            for s in e.detail.get("seals", []) if isinstance(e.detail, dict) else []:
-                if isinstance(s, dict):
-                    last[(str(s.get("table")), str(s.get("id")))] = str(s.get("digest"))
-            yield e
-
+    """Recompute the entire chain (every entry, oldest first, in batches), then compare every row
+    of every sealed table with its last seal (one read unit of work: a consistent snapshot on
+    PostgreSQL and in SQLite's WAL)."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
     with db.read() as session:
         head = session.get(AuditHead, 1)
-        chain = audit_chain.verify(collecting(_entries(session)), head=(head.seq, head.hash) if head else None)
-        problems: list[dict[str, str]] = []
-        checked = 0
-        seen: set[tuple[str, str]] = set()
-        for table, (model, fields) in SEALED.items():
-            for row in session.execute(select(model)).scalars():
-                checked += 1
-                key = (table, row.id)
-                seen.add(key)
-                expected = last.get(key)
-                if expected is None:
-                    problems.append({"table": table, "id": row.id, "problem": "row has no audit entry (inserted "
-                                                                             "outside the application)"})
-                elif expected != row_digest(row, fields):
-                    problems.append({"table": table, "id": row.id, "problem": "row differs from its last audited "
-                                                                             "state (edited outside the application)"})
-        for key in sorted(set(last) - seen):
-            problems.append({"table": key[0], "id": key[1], "problem": "audited row is missing (deleted)"})
-    return FullVerification(chain=chain, rows_checked=checked, row_problems=problems[:MAX_ROW_PROBLEMS])
+        entries = last_seals(_entries(session), last)
+        chain = audit_chain.verify(entries, head=(head.seq, head.hash) if head else None)
+        for _ in entries:  # a broken link stops the chain check, not the walk: every seal is read
+            pass
+        rows = sealing.verify_rows(session, last)
+    return FullVerification(chain=chain, rows_checked=rows.rows_checked, row_problems=rows.problems[:MAX_ROW_PROBLEMS],
+                            row_problems_total=len(rows.problems), destroyed=rows.destroyed[:MAX_DESTROYED])
 
 
-def ensure_sealed(session: Session, row: Case | RestorativeAction) -> None:
-    """Refuse to change a row that no longer matches its last seal (someone edited it in SQL)."""
-    if not is_sealed(session, row):
-        raise Conflict("This record differs from its audited state: it was changed outside the "
-                       "application. An auditor must run the audit verification first.", integrity="broken")
+def ensure_sealed(session: Session, row: Any) -> None:
+    """Refuse (409, ``integrity: "broken"``) to build on a row that no longer matches its last seal."""
+    sealing.ensure_row(session, row)
 
 
-def is_sealed(session: Session, row: Case | RestorativeAction) -> bool:
-    """True when the row matches the last seal the chain holds for it (or has none yet)."""
-    if isinstance(row, Case):
-        table, case_id = "cases", row.id
-    else:
-        table, case_id = "restorative_actions", row.case_id
-    q = (sqlmodel_select(AuditEntry).where(AuditEntry.case_id == case_id)
-         .order_by(col(AuditEntry.seq).desc()).limit(500))
-    for entry in session.exec(q):
-        detail = entry.detail
-        for s in (detail or {}).get("seals", []):
-            if s.get("table") == table and s.get("id") == row.id:
-                return bool(s.get("digest") == row_digest(row, SEALED[table][1]))
-    return True
+def is_sealed(session: Session, row: Any) -> bool:
+    """True when the row as stored matches the last seal the chain holds for it."""
+    return sealing.check_row(session, row) is None

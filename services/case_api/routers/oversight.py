@@ -11,7 +11,8 @@ from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep
 from services.case_api.domain import access, audit, cases, ladder, metrics
-from services.case_api.schemas import AuditEntryOut, AuditVerifyOut, StaffMetrics
+from services.case_api.schemas import AuditEntryOut, StaffMetrics
+from services.case_api.schemas_audit import AuditVerifyOut
 from shared.auth import Principal
 from shared.schemas.page import MAX_PAGE_SIZE
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
@@ -29,7 +30,9 @@ def audit_verify(db: DatabaseDep, principal: Auditor) -> AuditVerifyOut:
     chain = result.chain
     return AuditVerifyOut(ok=result.ok, entries_checked=chain.entries_checked, first_broken_seq=chain.first_broken_seq,
                           problem=chain.problem, head_seq=chain.head_seq, head_hash=chain.head_hash,
-                          rows_checked=result.rows_checked, row_problems=result.row_problems)
+                          rows_checked=result.rows_checked, row_problems=result.row_problems,
+                          row_problems_total=result.row_problems_total,
+                          destroyed=result.destroyed)
 
 
 @router.get("/v1/audit/cases/{case_id}", response_model=list[AuditEntryOut], operation_id="audit_case_entries",
