@@ -15,10 +15,14 @@ class MetricCell(OutputModel):
 
 
 class CoverageCell(OutputModel):
+    """Monitoring coverage of one department's active accounts (case_api domain/monitoring.py)."""
+
     department: str
-    accounts: int
-    reviewed_on_schedule: int
-    share: float = Field(ge=0, le=1)
+    accounts: int = Field(description="Active accounts with a review that has come due (the ones counted).")
+    reviewed_on_schedule: int = Field(description="Of those, accounts whose last due review was done on time.")
+    share: float | None = Field(ge=0, le=1, description="reviewed_on_schedule / accounts; null when none counted.")
+    new_accounts: int = Field(default=0, description="Active accounts whose first review is not yet due: "
+                                                     "shown as new, not counted.")
 
 
 class PublicMetrics(OutputModel):

@@ -150,7 +150,8 @@ async def test_monitoring_cycle_end_to_end(registry, make_app, client, token):
     over = (await c.get("/v1/monitoring/reviews/overdue", headers=mon)).json()
     assert [x["account_id"] for x in over["items"]] == [ids["abqpolice_ig"]]
     cov = (await c.get("/v1/monitoring/coverage", headers=mon)).json()
-    assert cov == [{"department": "Police", "accounts": 2, "reviewed_on_schedule": 1, "share": 0.5}]
+    assert cov == [{"department": "Police", "accounts": 2, "reviewed_on_schedule": 1, "share": 0.5,
+                    "new_accounts": 0}]
     public = (await c.get("/v1/public/metrics")).json()
     assert public["monitoring_coverage"] == cov
     assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True
@@ -165,7 +166,7 @@ async def test_incomplete_review_cannot_complete_and_writes_need_monitor(registr
     rv = (await c.get("/v1/monitoring/reviews", headers=mon)).json()["items"][0]
     r = await c.post(f"/v1/monitoring/reviews/{rv['id']}/start", json={}, headers=mon)
     assert r.status_code == 409  # nothing imported yet
-    clock.advance(timedelta(days=20))
+    clock.advance(timedelta(days=91))  # the 90-day period has ended: the review may start
     acct = rv["account_id"]
     await c.post("/v1/monitoring/imports", headers=mon, json={"format": "json", "account_id": acct, "posts": [
         {"url": "https://facebook.com/x/posts/1", "posted_at": (T0 + timedelta(days=1)).isoformat(), "text": "hi"}]})
@@ -189,10 +190,10 @@ async def test_sync_fails_loudly_when_the_registry_is_down(make_app, client, tok
 
 
 def test_json_import_rows_keep_their_threads():
-    from services.case_api.domain.monitoring import _parse_thread
+    from services.case_api.domain.post_import import parse_thread
 
-    assert _parse_thread(json.dumps([{"author": "a", "text": "t"}]))[0]["author"] == "a"
-    assert _parse_thread("bob: hello\nplain line") == [
+    assert parse_thread(json.dumps([{"author": "a", "text": "t"}]))[0]["author"] == "a"
+    assert parse_thread("bob: hello\nplain line") == [
         {"author": "bob", "text": "hello", "at": None}, {"author": None, "text": "plain line", "at": None}]
 
 

@@ -214,7 +214,8 @@ async def test_a_review_and_its_findings(shape, token):
     account = AccountFactory.build()
     _sync(seeder, [account])
     posts = [{"url": f"https://facebook.com/{account.handle}/posts/{i}", "account_id": account.id,
-              "posted_at": (T0 - timedelta(days=1, minutes=i)).isoformat(), "text": f"post {i}"} for i in range(50)]
+              "posted_at": (T0 + timedelta(days=1, minutes=i)).isoformat(), "text": f"post {i}"} for i in range(50)]
+    seeder.clock.advance(timedelta(days=91))  # a review looks back over its closed period
     monitoring.import_posts(seeder.db, rows=posts, source="json", now=seeder.now(), actor="test")
     review_id = monitoring.list_reviews(seeder.db, principal=INV, where=monitoring.ReviewFilter(), limit=1,
                                         offset=0).items[0].id

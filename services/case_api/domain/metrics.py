@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from services.case_api.domain.access import visible_departments
 from services.case_api.domain.models import Case, RestorativeAction
-from services.case_api.domain.monitoring import coverage_in
+from services.case_api.domain.monitoring import city_today, coverage_in
 from services.case_api.domain.state_machine import TERMINAL, State
 from shared.auth import Principal
 from shared.db import Database
@@ -173,7 +173,7 @@ def public_metrics(db: Database, *, now: datetime, threshold: int) -> PublicMetr
     """The Transparency page's figures (small cells suppressed) and the monitoring coverage, in one read."""
     with db.read() as s:
         out = public(_figures(s, now=now, departments=None), threshold)
-        out.monitoring_coverage = coverage_in(s, today=now.date())
+        out.monitoring_coverage = coverage_in(s, today=city_today(now))
     return out
 
 

@@ -218,6 +218,8 @@ class Review(Base, table=True):
     reviewer: str | None = Field(default=None, max_length=100)
     checklist: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sample: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sample_top: int = Field(default=0, description="The first n ids of the sample were drawn by risk score "
+                                                   "(migration 0012); the rest at random.")
     completed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
@@ -225,6 +227,8 @@ class Review(Base, table=True):
 
 class MonitoredPost(Base, table=True):
     __tablename__ = "monitored_posts"
+    # a review samples its account's posts of its period, top-scored first (migration 0012)
+    __table_args__ = (Index("ix_monitored_posts_account_posted", "account_id", "posted_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     url: str = Field(max_length=2000)
@@ -235,6 +239,12 @@ class MonitoredPost(Base, table=True):
     thread: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = Field(max_length=20)
     imported_at: datetime
+    # issue 18 (migration 0012): the URL as imported, a screenshot link if the export had one, and
+    # the risk score of domain/risk.py with the rules it matched (risk-ranked sampling)
+    original_url: str | None = Field(default=None, max_length=2000)
+    screenshot_url: str | None = Field(default=None, max_length=2000)
+    risk_score: float = Field(default=0.0)
+    risk_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class ReviewFinding(Base, table=True):

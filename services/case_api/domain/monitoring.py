@@ -13,22 +13,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import math
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, exists, func, not_, or_
+from sqlalchemy import Date, and_, case, cast, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.case_api import clients
-from services.case_api.domain import access, audit, cases, checklist, identity
+from services.case_api.domain import access, audit, cases, checklist, identity, post_import
 from services.case_api.domain.models import (
     Case,
     MonitoredAccount,
@@ -41,7 +39,6 @@ from shared.auth import Principal, Role
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
 from shared.http import ServiceClient
-from shared.post_urls import InvalidPostUrl, incident_key, normalise_post_url
 from shared.schemas.metrics import CoverageCell
 from shared.schemas.registry import AccountPublic
 from shared.timeutil import as_utc
@@ -53,8 +50,22 @@ def visible_departments(principal: Principal) -> set[str] | None:
 
 OPEN_REVIEW = ("scheduled", "in_progress")
 MAX_IMPORT_ROWS = 5000
-MAX_TEXT = 10000
-MAX_THREAD = 200
+CITY_TZ = ZoneInfo("America/Denver")
+TOP_SHARE = 0.5  # of a sample: the highest-scored posts; the rest drawn at random from the others
+MAX_MISSED_CATCH_UP = 60  # cycles scheduled in one pass for an account long unreviewed
+
+
+def city_today(now: datetime) -> date:
+    """Periods and due dates are days in Albuquerque (America/Denver)."""
+    return as_utc(now).astimezone(CITY_TZ).date()
+
+
+def period_bounds(review: Review) -> tuple[datetime, datetime]:
+    """A review covers posts from its first day 00:00 to its end day 00:00 (exclusive), Albuquerque
+    time, as UTC instants."""
+    lo = datetime.combine(review.period_start, time.min, tzinfo=CITY_TZ).astimezone(UTC)
+    hi = datetime.combine(review.period_end, time.min, tzinfo=CITY_TZ).astimezone(UTC)
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class SyncResult:
     deactivated: list[str] = field(default_factory=list)
     scheduled: int = 0
     cancelled: int = 0
+    missed: int = 0
 
 
 def sync(db: Database, peers: ServiceClient, *, now: datetime, cadence: Cadence, actor: str) -> SyncResult:
@@ -99,7 +111,7 @@ def sync_registry(session: Session, *, accounts: list[AccountPublic], now: datet
                   actor: str, elements: set[str] | None = None) -> SyncResult:
     result = SyncResult(active=len(accounts))
     items = checklist.checklist(elements)
-    today = now.date()
+    today = city_today(now)
     seen = set()
     for acc in accounts:
         seen.add(acc.id)
@@ -120,11 +132,12 @@ def sync_registry(session: Session, *, accounts: list[AccountPublic], now: datet
         has_open = session.exec(select(Review.id).where(Review.account_id == acc.id,
                                                         col(Review.status).in_(OPEN_REVIEW))).first()
         if has_open is None:
-            last = session.exec(select(Review).where(Review.account_id == acc.id, Review.status == "completed")
+            last = session.exec(select(Review).where(Review.account_id == acc.id, Review.status != "cancelled")
                                 .order_by(col(Review.period_end).desc())).first()
-            start = max(last.period_end, today) if last else today
-            _schedule(session, row, start=start, cadence=cadence, now=now, items=items)
-            result.scheduled += 1
+            if last is None or last.status == "completed" or last.period_end >= today:
+                start = max(last.period_end, today) if last else today
+                _schedule(session, row, start=start, cadence=cadence, now=now, items=items)
+                result.scheduled += 1
     for row in session.exec(select(MonitoredAccount).where(MonitoredAccount.status == "active")).all():
         if row.account_id in seen:
             continue
@@ -139,10 +152,63 @@ def sync_registry(session: Session, *, accounts: list[AccountPublic], now: datet
             session.add(review)
             result.cancelled += 1
     session.flush()
+    rolled = roll_forward_in(session, now=now, cadence=cadence)
+    result.scheduled += rolled.scheduled
+    result.missed = rolled.missed
     audit.append(session, actor=actor, action="monitoring.synced", case_id=None,
                  detail={"active": result.active, "added": result.added, "deactivated": result.deactivated,
-                         "scheduled": result.scheduled, "cancelled": result.cancelled}, now=now)
+                         "scheduled": result.scheduled, "cancelled": result.cancelled, "missed": result.missed},
+                 now=now)
     return result
+
+
+@dataclass
+class RollForward:
+    missed: int = 0
+    scheduled: int = 0
+
+
+def roll_forward(db: Database, *, now: datetime, cadence: Cadence) -> RollForward:
+    """Run by the scheduler even when policy_api does not answer: missed cycles are marked and the
+    next ones scheduled without the registry."""
+    with db.write() as s:
+        return roll_forward_in(s, now=now, cadence=cadence)
+
+
+def roll_forward_in(session: Session, *, now: datetime, cadence: Cadence) -> RollForward:
+    """A scheduled review whose due date has passed becomes ``missed`` and stays so (it is never
+    completed later; coverage counts it as not done on time). Every active account keeps one review
+    still to come: after a missed or late cycle the next period is scheduled, from the end of the
+    last one, as many times as needed to reach a period whose due date is not past (each of those
+    is missed too). Two statements whatever the number of accounts, plus the writes."""
+    out = RollForward()
+    today = city_today(now)
+    active = {a.account_id: a for a in session.exec(select(MonitoredAccount)
+                                                   .where(MonitoredAccount.status == "active")).all()}
+    if not active:
+        return out
+    latest: dict[str, Review] = {}
+    for r in session.exec(select(Review).where(col(Review.account_id).in_(sorted(active)),
+                                               Review.status != "cancelled")).all():
+        if r.status == "scheduled" and r.due_on < today:
+            r.status = "missed"
+            r.updated_at = now
+            session.add(r)
+            out.missed += 1
+        if r.account_id not in latest or r.period_start > latest[r.account_id].period_start:
+            latest[r.account_id] = r
+    for account_id, last in latest.items():
+        for _ in range(MAX_MISSED_CATCH_UP):
+            if last.status in OPEN_REVIEW and last.due_on >= today:
+                break
+            last = _schedule(session, active[account_id], start=last.period_end, cadence=cadence, now=now,
+                             items=last.checklist)
+            out.scheduled += 1
+            if last.due_on < today:
+                last.status = "missed"
+                out.missed += 1
+    session.flush()
+    return out
 
 
 def set_cadence(db: Database, *, account_id: str, days: int | None, actor: str, now: datetime) -> MonitoredAccount:
@@ -161,160 +227,21 @@ def set_cadence(db: Database, *, account_id: str, days: int | None, actor: str, 
 
 # --- import -------------------------------------------------------------------------------
 
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "url": ("url", "post url", "post_url", "permalink", "link", "post link"),
-    "account": ("account_id", "account", "account name", "handle", "username", "screen name", "page"),
-    "posted_at": ("posted_at", "timestamp", "date", "created", "created at", "created_at", "post date",
-                  "published", "date posted"),
-    "text": ("text", "content", "message", "body", "post text", "post content", "caption"),
-    "thread": ("comments", "comment thread", "replies", "thread", "comments_json"),
-}
-
-
-@dataclass
-class ImportResult:
-    received: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    refused: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _parse_time(value: Any, now: datetime) -> datetime:
-    dt: datetime | None = None
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        s = str(value or "").strip()
-        if not s:
-            raise ValueError("missing timestamp")
-        try:
-            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
-        except ValueError:
-            for fmt in ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y", "%Y-%m-%d %H:%M"):
-                try:
-                    dt = datetime.strptime(s, fmt)  # archive exports are in UTC
-                    break
-                except ValueError:
-                    continue
-        if dt is None:
-            raise ValueError(f"unreadable timestamp {s[:40]!r}")
-    assert dt is not None
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    if dt > now + timedelta(minutes=5):
-        raise ValueError("timestamp is in the future")
-    return dt
-
-
-def _parse_thread(value: Any) -> list[dict[str, Any]]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, list):
-        items = value
-    else:
-        s = str(value).strip()
-        if s.startswith("["):
-            items = json.loads(s)
-            if not isinstance(items, list):
-                raise ValueError("comments must be a list")
-        else:  # one comment per line, "author: text"
-            items = []
-            for line in s.splitlines():
-                if line.strip():
-                    author, sep, text = line.partition(":")
-                    items.append({"author": author.strip(), "text": text.strip()} if sep else {"text": line.strip()})
-    out = []
-    for item in items[:MAX_THREAD]:
-        if isinstance(item, str):
-            item = {"text": item}
-        if not isinstance(item, dict):
-            raise ValueError("each comment must be an object or a string")
-        out.append({"author": str(item.get("author") or "")[:200] or None, "text": str(item.get("text") or "")[:2000],
-                    "at": str(item.get("at") or item.get("timestamp") or "")[:40] or None})
-    return out
-
-
-def _pick(row: dict[str, Any], name: str) -> Any:
-    lowered = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-    for alias in _ALIASES[name]:
-        if alias in lowered and lowered[alias] not in (None, ""):
-            return lowered[alias]
-    return None
-
-
-def _resolve_account(session: Session, value: Any, default_account: str | None,
-                     handles: dict[str, str]) -> str:
-    raw = str(value).strip() if value not in (None, "") else (default_account or "")
-    if not raw:
-        raise ValueError("no account (give account_id, or a handle known to the registry)")
-    if session.get(MonitoredAccount, raw) is not None:
-        return raw
-    key = raw.lstrip("@").lower()
-    if key in handles:
-        return handles[key]
-    raise ValueError(f"unknown account {raw[:60]!r}: sync the registry first")
+ImportResult = post_import.ImportResult
 
 
 def rows_from_csv(text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    return [dict(r) for r in reader]
+    return post_import.rows_from_csv_text(text)
 
 
 def import_posts(db: Database, *, rows: list[dict[str, Any]], source: str, now: datetime, actor: str,
-                 default_account: str | None = None) -> ImportResult:
-    """Import posts (JSON rows, or rows read from CSV with ``rows_from_csv``) in one unit of work."""
-    with db.write() as s:
-        return _import_posts(s, rows=rows, source=source, now=now, actor=actor, default_account=default_account)
-
-
-def _import_posts(session: Session, *, rows: list[dict[str, Any]], source: str, now: datetime, actor: str,
-                  default_account: str | None = None) -> ImportResult:
-    """Validate and store each row on its own (a savepoint per row): a bad row never aborts the
-    good ones, and the response lists every refused row with its reason (row numbers from 1)."""
+                 default_account: str | None = None, first_row: int = 1) -> ImportResult:
+    """Import one request's rows (JSON rows, or rows read from CSV), in batches (domain/post_import.py)."""
     if len(rows) > MAX_IMPORT_ROWS:
-        raise ValidationFailed(f"At most {MAX_IMPORT_ROWS} rows per import.")
-    result = ImportResult(received=len(rows))
-    handles = {a.handle.lstrip("@").lower(): a.account_id for a in session.exec(select(MonitoredAccount)).all()}
-    for n, row in enumerate(rows, start=1):
-        try:
-            url = _pick(row, "url")
-            if not url:
-                raise ValueError("missing post URL")
-            url = str(url).strip()
-            if len(url) > 2000:
-                raise ValueError("URL longer than 2000 characters")
-            try:
-                key = incident_key(url)
-                normalised = normalise_post_url(url)
-            except InvalidPostUrl as exc:
-                raise ValueError(str(exc)) from exc
-            account_id = _resolve_account(session, _pick(row, "account"), default_account, handles)
-            posted_at = _parse_time(_pick(row, "posted_at"), now)
-            text = str(_pick(row, "text") or "")
-            if len(text) > MAX_TEXT:
-                raise ValueError(f"text longer than {MAX_TEXT} characters")
-            try:
-                thread = _parse_thread(_pick(row, "thread"))
-            except (ValueError, json.JSONDecodeError) as exc:
-                raise ValueError(f"unreadable comment thread: {exc}") from exc
-        except ValueError as exc:
-            result.refused.append({"row": n, "reason": str(exc)})
-            continue
-        if session.exec(select(MonitoredPost.id).where(MonitoredPost.url_key == key)).first() is not None:
-            result.duplicates += 1
-            continue
-        try:
-            with session.begin_nested():
-                session.add(MonitoredPost(url=normalised, url_key=key, account_id=account_id, posted_at=posted_at,
-                                          text=text, thread=thread, source=source, imported_at=now))
-                session.flush()
-        except IntegrityError:
-            result.duplicates += 1
-            continue
-        result.imported += 1
-    audit.append(session, actor=actor, action="monitoring.imported", case_id=None,
-                 detail={"source": source, "received": result.received, "imported": result.imported,
-                         "duplicates": result.duplicates, "refused": len(result.refused)}, now=now)
-    return result
+        raise ValidationFailed(f"At most {MAX_IMPORT_ROWS} rows per request: send the file in chunks, or stream "
+                               "it to /v1/monitoring/imports/stream.")
+    return post_import.import_stream(db, rows=rows, source=source, now=now, actor=actor,
+                                     default_account=default_account, first_row=first_row)
 
 
 # --- reviews ------------------------------------------------------------------------------
@@ -362,24 +289,86 @@ def start_review(db: Database, *, review_id: str, reviewer: str, sample_size: in
         review = _review(s, review_id, None)
         if review.status != "scheduled":
             raise Conflict(f"The review is {review.status}.", current_state=review.status)
-        posts = list(s.exec(
-            select(MonitoredPost.id).where(MonitoredPost.account_id == review.account_id,
-                                           col(MonitoredPost.posted_at) < datetime.combine(
-                                               review.period_end, datetime.min.time(), tzinfo=UTC))
-        ))
-        if not posts:
-            raise Conflict("No posts of this account have been imported for the period: import them first.",
-                           current_state=review.status)
-        rng = secrets.SystemRandom()
-        review.sample = sorted(rng.sample(posts, min(sample_size, len(posts))))
+        _period_closed(review, now)
+        top, drawn = _sample(s, review, sample_size)
+        if not top and not drawn:
+            raise Conflict(f"No posts of this account from {review.period_start} to {review.period_end} have been "
+                           "imported: import them first.", current_state=review.status)
+        review.sample = top + drawn
+        review.sample_top = len(top)
         review.status = "in_progress"
         review.reviewer = reviewer
         review.updated_at = now
         s.add(review)
         s.flush()
         audit.append(s, actor=actor, action="monitoring.review_started", case_id=None,
-                     detail={"review_id": review.id, "reviewer": reviewer, "sample": len(review.sample)}, now=now)
+                     detail={"review_id": review.id, "reviewer": reviewer, "sample": len(review.sample),
+                             "top_scored": len(top), "random": len(drawn)}, now=now)
         return review
+
+
+def _period_closed(review: Review, now: datetime) -> None:
+    """A review looks back over a closed period: it can start (and so complete) from the day its
+    period ends, never before."""
+    if city_today(now) < review.period_end:
+        raise Conflict(f"The review covers {review.period_start} to {review.period_end - timedelta(days=1)} and can "
+                       f"start on {review.period_end}, once its period has ended.", current_state=review.status,
+                       starts_on=review.period_end.isoformat())
+
+
+def _sample(session: Session, review: Review, size: int) -> tuple[list[str], list[str]]:
+    """Risk-ranked sample of the review's own period: the ``TOP_SHARE`` highest-scored posts (score
+    above 0, ties by id), then a random draw from all the others, so low scores are checked too."""
+    lo, hi = period_bounds(review)
+    in_period = (MonitoredPost.account_id == review.account_id, col(MonitoredPost.posted_at) >= lo,
+                 col(MonitoredPost.posted_at) < hi)
+    top_n = math.ceil(size * TOP_SHARE)
+    top = list(session.exec(select(MonitoredPost.id).where(*in_period, col(MonitoredPost.risk_score) > 0)
+                            .order_by(col(MonitoredPost.risk_score).desc(), col(MonitoredPost.id)).limit(top_n)))
+    chosen = set(top)
+    rest = [p for p in session.exec(select(MonitoredPost.id).where(*in_period)) if p not in chosen]
+    drawn = sorted(secrets.SystemRandom().sample(rest, min(size - len(top), len(rest))))
+    return top, drawn
+
+
+@dataclass(frozen=True)
+class PostView:
+    post: MonitoredPost
+    account: MonitoredAccount | None
+    sampled_because: str | None = None
+
+    @property
+    def posted_at_local(self) -> str:
+        return as_utc(self.post.posted_at).astimezone(CITY_TZ).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def review_posts(db: Database, *, review_id: str, principal: Principal) -> list[PostView]:
+    """The sampled posts of a review, in sample order (top-scored first), each with its account:
+    three statements whatever the sample's size."""
+    with db.read() as s:
+        review = _review(s, review_id, visible_departments(principal))
+        if not review.sample:
+            return []
+        posts = {p.id: p for p in s.exec(select(MonitoredPost).where(col(MonitoredPost.id).in_(review.sample)))}
+        account = s.get(MonitoredAccount, review.account_id)
+        out = []
+        for pid in review.sample:
+            p = posts.get(pid)
+            if p is None:
+                continue
+            top = review.sample.index(pid) < review.sample_top
+            out.append(PostView(p, account, "top_score" if top else "random"))
+        return out
+
+
+def read_post(db: Database, *, post_id: str, principal: Principal) -> PostView:
+    with db.read() as s:
+        post = s.get(MonitoredPost, post_id) if len(post_id) <= 36 else None
+        account = s.get(MonitoredAccount, post.account_id) if post is not None else None
+        departments = visible_departments(principal)
+        if post is None or (departments is not None and (account is None or account.department not in departments)):
+            raise NotFound("No such post.")
+        return PostView(post, account)
 
 
 def record_finding(db: Database, *, review_id: str, post_id: str, item_key: str, result: str,
@@ -446,6 +435,7 @@ def complete_review(db: Database, *, review_id: str, now: datetime, actor: str, 
         review = _review(s, review_id, None)
         if review.status != "in_progress":
             raise Conflict(f"The review is {review.status}.", current_state=review.status)
+        _period_closed(review, now)
         done = {(f.post_id, f.item_key) for f in s.exec(select(ReviewFinding)
                                                         .where(ReviewFinding.review_id == review.id))}
         missing = [(p, i["key"]) for p in review.sample for i in review.checklist if (p, i["key"]) not in done]
@@ -456,7 +446,9 @@ def complete_review(db: Database, *, review_id: str, now: datetime, actor: str, 
         review.updated_at = now
         s.add(review)
         account = s.get(MonitoredAccount, review.account_id)
-        if account is not None and account.status == "active":
+        successor = s.exec(select(Review.id).where(Review.account_id == review.account_id,
+                                                   Review.period_start == review.period_end)).first()
+        if account is not None and account.status == "active" and successor is None:
             _schedule(s, account, start=review.period_end, cadence=cadence, now=now, items=review.checklist)
         s.flush()
         audit.append(s, actor=actor, action="monitoring.review_completed", case_id=None,
@@ -475,31 +467,43 @@ def list_findings(db: Database, *, review_id: str, principal: Principal) -> list
 
 
 def coverage_in(session: Session, *, today: date, departments: set[str] | None = None) -> list[CoverageCell]:
-    """Per department: active accounts, and those with no review missed or late among the reviews
-    due in the last 12 months (an account with nothing due yet counts as on schedule). One
-    aggregate statement: a review is missed when it is not cancelled and was completed after its
-    due date, or is not completed and its due date has passed."""
-    window_start = today - timedelta(days=365)
+    """Per department, among active accounts: an account is **covered** when its last review that
+    has come due (due date passed, or already completed) was completed on or before its due date;
+    **not covered** when that review was missed, is still open past its due date, or was completed
+    late; **new** (not counted either way) when no review of it has come due yet. ``share`` is
+    covered / counted, null when nothing is counted. One statement: the last due review of every
+    account is picked by a correlated subquery."""
     dialect = session.get_bind().dialect.name
     completed_day = (func.date(col(Review.completed_at)) if dialect == "sqlite"
                      else cast(col(Review.completed_at), Date))
-    completed = and_(col(Review.status) == "completed", col(Review.completed_at).is_not(None))
-    missed = exists().where(
-        col(Review.account_id) == col(MonitoredAccount.account_id),
-        col(Review.due_on) >= window_start, col(Review.due_on) <= today, col(Review.status) != "cancelled",
-        or_(and_(completed, completed_day > col(Review.due_on)), and_(not_(completed), col(Review.due_on) < today)),
-    )
-    q = (sa_select(col(MonitoredAccount.department), func.count(), func.sum(case((~missed, 1), else_=0)))
+    on_time = case((and_(col(Review.status) == "completed", col(Review.completed_at).is_not(None),
+                         completed_day <= col(Review.due_on)), 1), else_=0)
+    come_due = or_(col(Review.due_on) < today, col(Review.status) == "completed")
+    last_due = (sa_select(on_time)
+                .where(col(Review.account_id) == col(MonitoredAccount.account_id),
+                       col(Review.status) != "cancelled", come_due)
+                .order_by(col(Review.due_on).desc(), col(Review.id).desc())
+                .limit(1).correlate(MonitoredAccount).scalar_subquery())
+    q = (sa_select(col(MonitoredAccount.department), last_due)
          .where(col(MonitoredAccount.status) == "active")
-         .group_by(col(MonitoredAccount.department)).order_by(col(MonitoredAccount.department)))
+         .order_by(col(MonitoredAccount.department)))
     if departments is not None:
         q = q.where(col(MonitoredAccount.department).in_(sorted(departments)))
-    return [CoverageCell(department=d, accounts=int(n), reviewed_on_schedule=int(ok or 0),
-                         share=round(int(ok or 0) / int(n), 4))
-            for d, n, ok in session.execute(q).all()]
+    cells: dict[str, list[int]] = {}
+    for department, flag in session.execute(q).all():
+        cell = cells.setdefault(department, [0, 0, 0])  # counted, covered, new
+        if flag is None:
+            cell[2] += 1
+        else:
+            cell[0] += 1
+            cell[1] += int(flag)
+    return [CoverageCell(department=d, accounts=n, reviewed_on_schedule=ok, new_accounts=new,
+                         share=round(ok / n, 4) if n else None)
+            for d, (n, ok, new) in cells.items()]
 
 
 def coverage(db: Database, *, today: date, principal: Principal) -> list[CoverageCell]:
+    """``today``: the day in Albuquerque (``city_today``)."""
     with db.read() as s:
         return coverage_in(s, today=today, departments=visible_departments(principal))
 

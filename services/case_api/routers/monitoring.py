@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+import anyio
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.case_api.deps import CadenceDep, PeersDep, SlaDep
-from services.case_api.domain import access, monitoring
+from services.case_api.domain import access, monitoring, post_import
 from services.case_api.domain.models import Review
 from services.case_api.domain.monitoring import ReviewFilter
 from services.case_api.domain.paging import Listing
@@ -22,8 +26,9 @@ from services.case_api.schemas import (
     StartReviewIn,
     SyncOut,
 )
+from services.case_api.schemas_monitoring import PostOut, StreamImportOut
 from shared.auth import Principal, Role
-from shared.errors import ValidationFailed
+from shared.errors import PayloadTooLarge, ValidationFailed
 from shared.schemas.metrics import CoverageCell
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
@@ -37,6 +42,19 @@ Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Id36 = Annotated[str, Path(max_length=36)]
 LimitQ = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 OffsetQ = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # also the body limit of the path (main.py)
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+def _post_out(v: monitoring.PostView) -> PostOut:
+    p = v.post
+    return PostOut(id=p.id, account_id=p.account_id, account_handle=v.account.handle if v.account else None,
+                   platform=v.account.platform if v.account else None, url=p.url, original_url=p.original_url,
+                   posted_at=p.posted_at, posted_at_local=v.posted_at_local, text=p.text, thread=p.thread,
+                   screenshot_url=p.screenshot_url, risk_score=p.risk_score, risk_rules=list(p.risk_rules or []),
+                   sampled_because=v.sampled_because)
 
 
 def _page(listing: Listing[Review], limit: int, offset: int) -> Page[ReviewOut]:
@@ -77,6 +95,50 @@ def import_posts(body: ImportIn, db: DatabaseDep, clock: ClockDep, principal: Wr
     return ImportOut.model_validate(result, from_attributes=True)
 
 
+@router.post("/imports/stream", response_model=StreamImportOut, operation_id="monitoring_import_stream",
+             summary="Import a large file streamed as the request body (CSV, archiving service's CSV, JSON Lines)",
+             description="The body is the file itself (up to 64 MiB), read as it arrives and stored in batches of "
+                         "500 rows, one transaction each. Row numbers in `refused` count data rows from 1 "
+                         "(or from `first_row` when a file is sent in several parts). Idempotent on the post URL.",
+             responses=problem_responses(401, 403, 413, 422))
+async def import_stream(request: Request, db: DatabaseDep, clock: ClockDep, principal: Writer,
+                        format: Annotated[Literal["csv", "archivesocial", "json"], Query()] = "csv",
+                        account_id: Annotated[str | None, Query(max_length=64)] = None,
+                        first_row: Annotated[int, Query(ge=1, le=10_000_000)] = 1) -> StreamImportOut:
+    # async only to read the body as it arrives (spooled to disk past 1 MiB); the import itself
+    # runs in a worker thread, where each batch's unit of work begins and ends (docs/architecture.md)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b")
+    try:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_STREAM_BYTES:
+                raise PayloadTooLarge(f"At most {MAX_STREAM_BYTES} bytes per upload: send the file in parts "
+                                      "(first_row numbers the rows of each part).")
+            spool.write(chunk)
+        spool.seek(0)
+        now, actor = clock.now(), principal.subject
+
+        def run() -> post_import.ImportResult:
+            text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+            try:
+                return post_import.import_stream(db, rows=post_import.iter_rows(text, format), source=format,
+                                                 now=now, actor=actor, default_account=account_id,
+                                                 first_row=first_row)
+            except UnicodeDecodeError as exc:
+                raise ValidationFailed("The file is not UTF-8 text (rows before the bad byte were imported).") \
+                    from exc
+            except (csv.Error, ValueError) as exc:
+                raise ValidationFailed(f"The file could not be read: {exc}") from exc
+            finally:
+                text.detach()
+
+        result = await anyio.to_thread.run_sync(run)
+    finally:
+        spool.close()
+    return StreamImportOut.model_validate(result, from_attributes=True)
+
+
 @router.get("/reviews", response_model=Page[ReviewOut], operation_id="monitoring_reviews",
             responses=problem_responses(401, 403))
 def reviews(db: DatabaseDep, principal: Reader, status: Annotated[str | None, Query(max_length=20)] = None,
@@ -91,7 +153,7 @@ def reviews(db: DatabaseDep, principal: Reader, status: Annotated[str | None, Qu
 def reviews_due(db: DatabaseDep, clock: ClockDep, principal: Reader,
                 within_days: Annotated[int, Query(ge=1, le=366)] = 30, limit: LimitQ = DEFAULT_PAGE_SIZE,
                 offset: OffsetQ = 0) -> Page[ReviewOut]:
-    today = clock.now().date()
+    today = monitoring.city_today(clock.now())
     where = ReviewFilter(status=monitoring.OPEN_REVIEW, due_from=today,
                          due_before=today + timedelta(days=within_days + 1))
     return _page(monitoring.list_reviews(db, principal=principal, where=where, limit=limit, offset=offset),
@@ -102,7 +164,7 @@ def reviews_due(db: DatabaseDep, clock: ClockDep, principal: Reader,
             summary="Open reviews past their due date", responses=problem_responses(401, 403))
 def reviews_overdue(db: DatabaseDep, clock: ClockDep, principal: Reader, limit: LimitQ = DEFAULT_PAGE_SIZE,
                     offset: OffsetQ = 0) -> Page[ReviewOut]:
-    where = ReviewFilter(status=monitoring.OPEN_REVIEW, due_before=clock.now().date())
+    where = ReviewFilter(status=monitoring.OPEN_REVIEW, due_before=monitoring.city_today(clock.now()))
     return _page(monitoring.list_reviews(db, principal=principal, where=where, limit=limit, offset=offset),
                  limit, offset)
 
@@ -114,8 +176,22 @@ def review(review_id: Id36, db: DatabaseDep, principal: Reader) -> ReviewOut:
                                     from_attributes=True)
 
 
+@router.get("/reviews/{review_id}/posts", response_model=list[PostOut], operation_id="monitoring_review_posts",
+            summary="The review's sampled posts: text, links, Albuquerque time, account, thread, screenshot, score",
+            responses=problem_responses(401, 403, 404))
+def review_posts(review_id: Id36, db: DatabaseDep, principal: Reader) -> list[PostOut]:
+    return [_post_out(v) for v in monitoring.review_posts(db, review_id=review_id, principal=principal)]
+
+
+@router.get("/posts/{post_id}", response_model=PostOut, operation_id="monitoring_post",
+            summary="One imported post", responses=problem_responses(401, 403, 404))
+def post(post_id: Id36, db: DatabaseDep, principal: Reader) -> PostOut:
+    return _post_out(monitoring.read_post(db, post_id=post_id, principal=principal))
+
+
 @router.post("/reviews/{review_id}/start", response_model=ReviewOut, operation_id="monitoring_start_review",
-             summary="Take a random sample of the account's imported posts and start the review",
+             summary="Sample the period's posts (the highest-scored plus a random share) and start the review; "
+                     "from the day the period ends",
              responses=problem_responses(401, 403, 404, 409))
 def start(review_id: Id36, body: StartReviewIn, db: DatabaseDep, clock: ClockDep, principal: Writer) -> ReviewOut:
     r = monitoring.start_review(db, review_id=review_id, reviewer=body.reviewer or principal.subject,
@@ -152,10 +228,11 @@ def complete(review_id: Id36, db: DatabaseDep, clock: ClockDep, cadence: Cadence
 
 
 @router.get("/coverage", response_model=list[CoverageCell], operation_id="monitoring_coverage",
-            summary="Share of active accounts reviewed on schedule over the last 12 months, by department",
+            summary="Per department: accounts whose last due review was done on time, of those with one due; "
+                     "new accounts shown apart",
             responses=problem_responses(401, 403))
 def coverage(db: DatabaseDep, clock: ClockDep, principal: Reader) -> list[CoverageCell]:
-    return monitoring.coverage(db, today=clock.now().date(), principal=principal)
+    return monitoring.coverage(db, today=monitoring.city_today(clock.now()), principal=principal)
 
 
 @router.get("/findings-by-element", operation_id="monitoring_findings_by_element",
