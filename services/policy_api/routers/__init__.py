@@ -11,6 +11,7 @@ from services.policy_api.routers import (
     feed,
     feedback_links,
     policies,
+    retirements,
     transparency,
 )
 
@@ -19,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     accounts.router,
     policies.router,
     policies.staff_router,
+    retirements.router,
     acknowledgements.router,
     feedback_links.router,
     feed.router,
