@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -18,6 +17,7 @@ from markupsafe import Markup
 
 from services.policy_api.domain import markdown
 from services.policy_api.domain.council_report import ChainHead, ReportData, TransparencyCheck
+from shared import pdf as shared_pdf
 from shared.errors import UpstreamFailed
 from shared.http import ServiceClient
 from shared.timeutil import Clock, as_utc
@@ -65,15 +65,8 @@ def style_hashes(html: str) -> str:
                     for m in STYLE_RE.findall(html))
 
 
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ValueError(f"the report loads no external resource ({url})")
-
-
 def render_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
-    return pdf
+    return shared_pdf.render_pdf(html)  # the report loads no external resource
 
 
 def check_transparency(peers: ServiceClient, clock: Clock, *, url: str, timeout: float) -> TransparencyCheck:
