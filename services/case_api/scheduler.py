@@ -47,6 +47,10 @@ class MonitoringScheduler:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.settings.monitoring_sync_seconds):
+            try:  # missed cycles are marked and the next scheduled even when policy_api does not answer
+                monitoring.roll_forward(self.db, now=self.clock.now(), cadence=cadence_of(self.settings))
+            except Exception as exc:  # noqa: BLE001 - retried at the next interval
+                log.warning("monitoring_roll_forward_failed", error=type(exc).__name__)
             try:
                 result = sync_once(self.settings, self.db, self.peers, self.clock)
                 log.info("monitoring_synced", active=result.active, added=len(result.added),

@@ -129,6 +129,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "stats.accounts": "Accounts",
         "stats.reviewed": "Reviewed on schedule",
         "stats.share": "Share",
+        "stats.new": "New (first review not yet due)",
+        "stats.coverage_rule": "An account counts as monitored on schedule when its most recent review that has "
+                               "come due was completed by its due date; accounts whose first review is not yet due "
+                               "are shown as new and not counted.",
         "feedback.heading": "Give feedback or report a possible violation",
         "feedback.intro": "Tell us what you think of a policy, or report a post or reply on an official account "
                           "that may break it. You do not have to give your name.",
@@ -253,6 +257,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "stats.accounts": "Cuentas",
         "stats.reviewed": "Revisadas a tiempo",
         "stats.share": "Proporción",
+        "stats.new": "Nuevas (primera revisión aún no vence)",
+        "stats.coverage_rule": "Una cuenta se considera monitoreada a tiempo cuando su revisión más reciente que ya "
+                               "venció se completó a más tardar en su fecha límite; las cuentas cuya primera revisión "
+                               "aún no vence se muestran como nuevas y no se cuentan.",
         "feedback.heading": "Envíe comentarios o denuncie una posible infracción",
         "feedback.intro": "Díganos qué opina de una política, o denuncie una publicación o respuesta de una cuenta "
                           "oficial que pueda infringirla. No tiene que dar su nombre.",
