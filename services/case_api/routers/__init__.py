@@ -13,8 +13,11 @@ from services.case_api.routers import (
     records,
     restorative,
     scim,
+    search,
 )
 
-ROUTERS: list[APIRouter] = [intake.router, public.router, cases.router, restorative.router, oversight.router,
+# search before cases: GET /v1/cases/export must not be read as GET /v1/cases/{case_id}
+ROUTERS: list[APIRouter] = [intake.router, public.router, search.router, cases.router, restorative.router,
+                           oversight.router,
                            monitoring.router, notices.router, scim.router, ops.router,
                            records.router]

@@ -74,15 +74,7 @@ def create_case(body: CaseCreate, db: DatabaseDep, clock: ClockDep, sla: SlaDep,
         platform=body.platform.value if body.platform else None, links=body.links, seen_on=body.seen_on))
 
 
-@router.get("", response_model=Page[CaseSummaryOut], operation_id="list_cases",
-            summary="Cases you may see (department directors and PIOs: their department only)",
-            description="Newest first." + PAGE_NOTE, responses=problem_responses(401, 403))
-def list_cases(db: DatabaseDep, principal: Staff, state: State | None = None,
-               department: Annotated[str | None, Query(max_length=120)] = None,
-               assignee: Annotated[str | None, Query(max_length=100)] = None,
-               limit: LimitQ = DEFAULT_PAGE_SIZE, offset: OffsetQ = 0) -> Page[CaseSummaryOut]:
-    where = CaseFilter(state=state.value if state else None, department=department, assignee=assignee)
-    return _page(cases.list_cases(db, principal=principal, where=where, limit=limit, offset=offset), limit, offset)
+# GET /v1/cases (the filtered list) and GET /v1/cases/export: routers/search.py
 
 
 @router.get("/due-soon", response_model=Page[CaseSummaryOut], operation_id="cases_due_soon",

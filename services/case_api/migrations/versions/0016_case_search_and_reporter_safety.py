@@ -4,10 +4,16 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-01 11:40:00
 
-Placeholder reserved by the lead so that the parallel work of this session keeps one linear
-chain; filled in by the work it is named for.
+Free-text search over cases (issue 14 item 7, ``domain/search.py``), per dialect:
+* PostgreSQL: ``cases.search_vector``, a STORED generated ``tsvector`` (configuration ``simple``:
+  no stemming, so English and Spanish text match alike) of the reference, summary, account text
+  and public outcome, with a GIN index.
+* SQLite: an FTS5 table ``cases_fts(case_id UNINDEXED, body)`` (``unicode61``, diacritics
+  removed) kept by three triggers on ``cases``. NB: a later SQLite ``batch_alter_table`` on
+  ``cases`` recreates the table and drops these triggers; such a migration must recreate them
+  (``create_sqlite_fts``).
 """
-from alembic import op  # noqa: F401
+from alembic import op
 import sqlalchemy as sa  # noqa: F401
 import sqlmodel  # noqa: F401
 
@@ -17,10 +23,37 @@ down_revision = '0015'
 branch_labels = None
 depends_on = None
 
+SEARCHED = "coalesce({p}reference, '') || ' ' || coalesce({p}summary, '') || ' ' || " \
+           "coalesce({p}account_text, '') || ' ' || coalesce({p}outcome_summary, '')"
+
+
+def create_sqlite_fts() -> None:
+    op.execute("CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5("
+               "case_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')")
+    op.execute("CREATE TRIGGER IF NOT EXISTS cases_fts_ai AFTER INSERT ON cases BEGIN "
+               f"INSERT INTO cases_fts(case_id, body) VALUES (new.id, {SEARCHED.format(p='new.')}); END")
+    op.execute("CREATE TRIGGER IF NOT EXISTS cases_fts_ad AFTER DELETE ON cases BEGIN "
+               "DELETE FROM cases_fts WHERE case_id = old.id; END")
+    op.execute("CREATE TRIGGER IF NOT EXISTS cases_fts_au AFTER UPDATE OF reference, summary, account_text, "
+               "outcome_summary ON cases BEGIN DELETE FROM cases_fts WHERE case_id = old.id; "
+               f"INSERT INTO cases_fts(case_id, body) VALUES (new.id, {SEARCHED.format(p='new.')}); END")
+
 
 def upgrade() -> None:
-    pass
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE cases ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+                   f"(to_tsvector('simple'::regconfig, {SEARCHED.format(p='')})) STORED")
+        op.execute("CREATE INDEX ix_cases_search_vector ON cases USING gin (search_vector)")
+    else:
+        create_sqlite_fts()
+        op.execute(f"INSERT INTO cases_fts(case_id, body) SELECT id, {SEARCHED.format(p='')} FROM cases")
 
 
 def downgrade() -> None:
-    pass
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_cases_search_vector")
+        op.execute("ALTER TABLE cases DROP COLUMN IF EXISTS search_vector")
+    else:
+        for trigger in ("cases_fts_ai", "cases_fts_ad", "cases_fts_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS cases_fts")
