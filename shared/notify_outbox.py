@@ -28,7 +28,7 @@ from shared.schemas.notifications import NotificationMessage
 
 NOTIFY_EMAIL = Topic("notify_email", "smtp", NotificationMessage)
 NOTIFY_CHAT = Topic("notify_chat", "chat", NotificationMessage)
-NOTIFY_PEERS = frozenset({NOTIFY_EMAIL.peer, NOTIFY_CHAT.peer})
+NOTIFY_PEERS = frozenset({NOTIFY_EMAIL.peer, NOTIFY_CHAT.peer, "webhook"})  # none has a /readyz
 
 
 class NotifyConfig(BaseModel):
@@ -52,6 +52,8 @@ class NotifyConfig(BaseModel):
     poll_seconds: float = Field(default=60.0, ge=0, le=86400, description="Scheduler interval; 0 disables it.")
     digest_hour_utc: int = Field(default=13, ge=0, le=23, description="When the daily digests go (13 UTC: 6 am MST).")
     lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    webhook_rotation_hours: float = Field(default=24.0, ge=0, le=24 * 30, description=(
+        "After a secret is rotated, deliveries carry the old signature beside the new for this long."))
 
     @property
     def email_on(self) -> bool:

@@ -12,6 +12,7 @@ from services.case_api.notifier import NotificationScheduler
 from services.case_api.relay import build_relay
 from services.case_api.routers import ROUTERS
 from services.case_api.routers import notifications as notification_routes
+from services.case_api.routers import webhooks as webhook_routes
 from services.case_api.scheduler import MonitoringScheduler
 from services.case_api.settings import CaseSettings
 from shared.auth import Role, ServiceTokenProvider
@@ -52,7 +53,7 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         description=DESCRIPTION,
         version=VERSION,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[*ROUTERS, notification_routes.router],
+        routers=[*ROUTERS, notification_routes.router, webhook_routes.router],
         clock=clock,
         lifespan=lifespan,
         public_spec=False,  # personnel cases: no docs or OpenAPI document in production, whatever SERVE_DOCS says

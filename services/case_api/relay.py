@@ -14,6 +14,7 @@ import httpx
 
 from services.case_api.domain import restorative
 from services.case_api.domain.models import OutboxMessage
+from services.case_api.domain.notification_models import WebhookSubscription
 from services.case_api.domain.topics import PRIVILEGE_REVOKE, REPORT_EVENT
 from services.case_api.settings import CaseSettings
 from shared.db import Database
@@ -24,6 +25,8 @@ from shared.outbox import Delivery, OutboxRelay
 from shared.schemas.messages import PrivilegeRevocationMessage, ReportEventMessage
 from shared.schemas.registry import PrivilegeChangeResult
 from shared.timeutil import Clock
+from shared.webhooks import WEBHOOK
+from shared.webhooks import handler as webhook_handler
 
 
 def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock,
@@ -50,8 +53,13 @@ def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, cloc
                                           result={"status_code": resp.status_code, "error": resp.text[:300]})
         return resp
 
-    # staff notifications (email, team chat): sent by shared.notify_outbox; they have no /readyz to poll
-    notify = notify_handlers(settings.notify, notify_stats or NotifyStats())
+    # notifications (email, team chat, City systems' webhooks): shared.notify_outbox and shared.webhooks;
+    # none of their peers has a /readyz to poll
+    stats = notify_stats or NotifyStats()
+    notify = notify_handlers(settings.notify, stats)
+    notify[WEBHOOK] = webhook_handler(db, WebhookSubscription, clock=clock,
+                                      allow_private=settings.notify.allow_private_targets,
+                                      count=lambda ok: stats.count("webhook", ok))
     return OutboxRelay(db, OutboxMessage, {REPORT_EVENT: report_event, PRIVILEGE_REVOKE: revoke, **notify},
                        ready=lambda peer: peer not in NOTIFY_PEERS and peers.ready(peer), clock=clock,
                        poll_interval=settings.relay_poll_seconds,

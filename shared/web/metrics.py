@@ -8,7 +8,7 @@ What is exported, with no personal data in any label:
   ``civicsocial_outbox_retries_total``, ``_dead_letters_total`` for a service with a relay;
 - ``civicsocial_rate_limit_refusals_total`` by rule, for a service with a rate limiter;
 - ``civicsocial_notifications_sent_total``, ``_failed_total`` and ``civicsocial_notifications_pending``
-  by channel (email, chat), for a service that notifies;
+  by channel (email, chat, webhook), for a service that notifies;
 - ``civicsocial_db_pool_checked_out`` and ``_size`` per engine (reader, writer).
 
 Who may read it: anyone in dev mode; in production only a scraper presenting
@@ -69,9 +69,9 @@ class _StateCollector(Collector):
             for rule, n in sorted(getattr(limiter, "refusals", {}).items()):
                 refusals.add_metric([rule], n)
             yield refusals
-        stats: Any = getattr(state, "notify_stats", None)  # shared.notify_outbox.NotifyStats (issue 17)
-        if stats is not None:
-            yield from _notification_metrics(stats)
+        notify_stats: Any = getattr(state, "notify_stats", None)  # shared.notify_outbox.NotifyStats (issue 17)
+        if notify_stats is not None:
+            yield from _notification_metrics(notify_stats)
         db: Any = getattr(state, "db", None)
         if db is not None:
             used = GaugeMetricFamily("civicsocial_db_pool_checked_out", "Connections in use", labels=["engine"])
@@ -91,7 +91,7 @@ def _notification_metrics(stats: Any) -> Iterator[Metric]:
     sent = CounterMetricFamily("civicsocial_notifications_sent", "Notifications delivered", labels=["channel"])
     failed = CounterMetricFamily("civicsocial_notifications_failed", "Notification deliveries that failed",
                                  labels=["channel"])
-    for channel in ("email", "chat"):
+    for channel in ("email", "chat", "webhook"):
         sent.add_metric([channel], stats.sent.get(channel, 0))
         failed.add_metric([channel], stats.failed.get(channel, 0))
     yield sent

@@ -7,6 +7,7 @@
   roles and department their sign-in token last asserted (the roster role-based events use).
 - ``notification_cursor``: how far the dispatcher has read the audit chain.
 - ``scheduler_leases``: ``shared.lease``, so one instance at a time runs the scheduler.
+- ``webhook_subscriptions``: ``shared.webhooks``, other City systems subscribed per event type.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlmodel import JSON, Column, Field
 from services.case_api.domain.models import Base
 from shared.ids import new_id
 from shared.lease import LeaseColumns
+from shared.webhooks import WebhookSubscriptionColumns
 
 
 class NotificationRecord(Base, table=True):
@@ -57,3 +59,7 @@ class NotificationCursor(Base, table=True):
 
 class SchedulerLease(Base, LeaseColumns, table=True):
     __tablename__ = "scheduler_leases"
+
+
+class WebhookSubscription(Base, WebhookSubscriptionColumns, table=True):
+    __tablename__ = "webhook_subscriptions"

@@ -51,14 +51,16 @@ from services.case_api.domain.notification_models import (
     NotificationCursor,
     NotificationPreference,
     NotificationRecord,
+    WebhookSubscription,
 )
+from shared import webhooks
 from shared.auth import Principal, Role
 from shared.db import Database
 from shared.errors import ValidationFailed, field_error
 from shared.notify import EventType
 from shared.notify_outbox import NOTIFY_CHAT, NOTIFY_EMAIL, NotifyConfig
 from shared.outbox import enqueue
-from shared.schemas.notifications import NotificationLine, NotificationMessage
+from shared.schemas.notifications import NotificationLine, NotificationMessage, WebhookEvent
 from shared.timeutil import as_utc
 
 E = EventType
@@ -111,6 +113,7 @@ class PassResult:
     occurrences: int = 0
     notified: int = 0      # ledger rows written
     enqueued: int = 0      # outbox messages
+    webhooks: int = 0      # of which to subscribed City systems
     digests: int = 0
     skipped_recused: int = 0
     by_event: dict[str, int] = field(default_factory=dict)
@@ -295,6 +298,12 @@ def dispatch(s: Session, occurrences: list[Occurrence], rules: Rules, now: datet
     """Write the ledger rows of new (occurrence, recipient) pairs and enqueue their messages."""
     if not occurrences:
         return
+    # other City systems: one body per occurrence (public references only), per subscriber of its type
+    result.webhooks = webhooks.fan_out(s, WebhookSubscription, OutboxMessage, (
+        (occ.key, WebhookEvent(type=occ.event, timestamp=now, data={
+            "reference": occ.reference, "department": occ.department, "link": occ.link}))
+        for occ in occurrences), now=now)
+    result.enqueued += result.webhooks
     prefs = {p.person_key: p for p in s.exec(select(NotificationPreference))}
     case_ids = {o.case_id for o in occurrences if o.case_id}
     cases = _cases(s, case_ids)

@@ -6,7 +6,7 @@ Create Date: 2026-12-01 11:40:00
 
 Issue 17: the notification ledger, each person's preferences, the dispatcher's cursor over the
 audit chain (started at the current head, so enabling notifications on an existing database does
-not announce its history), and the scheduler lease.
+not announce its history), the scheduler lease, and other City systems' webhook subscriptions.
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -55,6 +55,20 @@ def upgrade() -> None:
     sa.Column('acquired_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    op.create_table('webhook_subscriptions',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('previous_secret', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('previous_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     head = op.get_bind().execute(sa.text("SELECT seq FROM audit_head WHERE id = 1")).scalar()
     if head:
         from datetime import UTC, datetime
@@ -62,6 +76,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('webhook_subscriptions')
     op.drop_table('scheduler_leases')
     op.drop_table('notification_cursor')
     op.drop_table('notification_preferences')
