@@ -71,6 +71,7 @@ def load(ctx: DemoContext) -> None:
         except RuntimeError:
             pass
         with_version = [p for p in policies if p.get("current_version")]
+        with_version.sort(key=lambda p: p.get("kind") != "social_media_policy")  # the City policy first
         if with_version:
             policy = with_version[0]
             feedback = {"policy_id": policy["id"], "version_id": policy["current_version"]["id"],
@@ -78,7 +79,34 @@ def load(ctx: DemoContext) -> None:
                         "rating": 4}
             if policy.get("sections"):
                 feedback["section_id"] = policy["sections"][0]["id"]
-            _ok(public.post("/v1/feedback", json=feedback))
+            filed = _ok(public.post("/v1/feedback", json=feedback))
+            second = _ok(public.post("/v1/feedback", json={
+                "policy_id": policy["id"], "version_id": policy["current_version"]["id"],
+                "text": "Will residents be told when a comment of theirs is hidden?"}))
+            _triage(ctx, policy["id"], filed["reference"], second["reference"])
         print("feedback_api demo receipts (try POST /v1/receipts/status):", ", ".join(receipts))
     finally:
         public.close()
+
+
+def _triage(ctx: DemoContext, policy_id: str, answered: str, considered: str) -> None:
+    """Policy staff answer the first piece of feedback through its receipt and link it to the draft it
+    informed (policy_api checks the reference here); the second is being considered."""
+    staff = ctx.client("feedback_api", roles=["policy_editor"], subject="emp-2001")
+    editor = ctx.client("policy_api", roles=["policy_editor"], subject="emp-2001")
+    try:
+        _ok(staff.post(f"/v1/staff/feedback/{answered}/replies", json={
+            "body": "Thank you. The new policy's draft says corrections are posted within one business day."}))
+        _ok(staff.post(f"/v1/staff/feedback/{considered}/transitions",
+                       json={"action": "consider", "note": "For the response-guidelines section."}))
+        versions = _ok(editor.get(f"/v1/policies/{policy_id}/versions", params={"limit": 100}))["items"]
+        draft = next((v for v in versions if v.get("state") == "draft"), None)
+        if draft is not None:
+            r = editor.post(f"/v1/policies/{policy_id}/feedback-links", json={
+                "feedback_reference": answered, "version_id": draft["id"],
+                "what_changed": "Corrections: the draft now says they are posted within one business day."})
+            if r.status_code >= 400:  # policy_api cannot reach this feedback_api: the demo goes on without it
+                print("feedback_api demo: feedback not linked in policy_api:", r.status_code)
+    finally:
+        staff.close()
+        editor.close()

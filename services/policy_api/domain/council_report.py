@@ -15,13 +15,23 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from services.policy_api.domain import changelog, completeness, elements, review_schedule, reviews, versions
+from services.policy_api.domain import (
+    changelog,
+    completeness,
+    elements,
+    feedback_links,
+    retirements,
+    review_schedule,
+    reviews,
+    versions,
+)
 from services.policy_api.domain.context import WriteContext
 from services.policy_api.domain.models import CouncilReport, PolicyReview, PolicyVersion, Section
 from services.policy_api.domain.policies import PolicyRow, policy_rows, versions_of
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
 from shared.schemas.metrics import PublicMetrics
+from shared.schemas.policy_feedback import PolicyFeedbackCounts
 from shared.timeutil import as_utc
 
 #: R-24-89 was enacted on this day; §2 gives the administration 30 days from Council's approval.
@@ -99,6 +109,42 @@ class ReportData:
     deadline: date | None  # 30 days after the approval of the version in force
     element_titles: dict[str, str] = field(default_factory=dict)
     enactment: date = ENACTMENT
+    # residents' policy feedback (§1.B, issue 20 item 5): feedback_api's counts (None: it did not
+    # answer) and the links policy staff recorded here, with what changed
+    feedback: list[FeedbackSummary] = field(default_factory=list)
+    feedback_available: bool = False
+    feedback_linked: list[feedback_links.LinkRow] = field(default_factory=list)
+    retirement_history: list[retirements.RetirementEvent] = field(default_factory=list)
+    identifiers: dict[str, str] = field(default_factory=dict)  # policy id -> identifier
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    """Feedback received on one policy, by triage state, and how much of it was linked to a change."""
+
+    policy: str  # identifier, or "other" for feedback naming no published policy
+    received: int
+    by_state: dict[str, int]
+    linked: int  # distinct pieces of feedback linked to a version or review
+
+
+FEEDBACK_STATES = ("received", "considered", "answered", "closed")
+
+
+def _feedback_summary(counts: PolicyFeedbackCounts | None, links: Sequence[feedback_links.LinkRow],
+                      identifiers: dict[str, str]) -> list[FeedbackSummary]:
+    by_policy: dict[str, dict[str, int]] = {}
+    for c in counts.items if counts else []:
+        name = identifiers.get(c.policy_id or "", "other")
+        states = by_policy.setdefault(name, dict.fromkeys(FEEDBACK_STATES, 0))
+        states[c.state] += c.count
+    linked: dict[str, set[str]] = {}
+    for r in links:
+        linked.setdefault(identifiers.get(r.link.policy_id, "other"), set()).add(r.link.feedback_reference)
+    names = sorted(set(by_policy) | set(linked), key=lambda n: (n == "other", n))
+    return [FeedbackSummary(policy=n, received=sum(by_policy.get(n, {}).values()),
+                            by_state=by_policy.get(n, dict.fromkeys(FEEDBACK_STATES, 0)),
+                            linked=len(linked.get(n, set()))) for n in names]
 
 
 def _section_traces(current: Sequence[Section], history: Sequence[tuple[PolicyVersion, list[Section]]],
@@ -130,10 +176,11 @@ def policy_in_force(rows: Sequence[PolicyRow], today: date) -> PolicyRow | None:
 
 def gather(
     db: Database, *, now: datetime, actor: str, transparency: TransparencyCheck, metrics: PublicMetrics | None,
-    chain: ChainHead,
+    chain: ChainHead, feedback: PolicyFeedbackCounts | None = None,
 ) -> ReportData:
     """One read transaction, a fixed number of statements: policies, their public versions, those
-    versions' sections, the catalogue, the reviews. The peers were read by the caller beforehand."""
+    versions' sections, the catalogue, the reviews, the feedback links, the retirement history. The
+    peers were read by the caller beforehand."""
     today = now.date()
     with db.read() as s:
         page = policy_rows(s, public=True, kind=None, limit=MAX_POLICIES, offset=0)
@@ -144,6 +191,8 @@ def gather(
         secs = versions.sections_by_version(s, list(dict.fromkeys([*currents, *history_ids])))
         catalogue = elements.catalogue(s)
         recorded = _all_reviews(s, [r.policy.id for r in page.rows])
+        links = feedback_links.links_for(s, [r.policy.id for r in page.rows])
+        retired = retirements.history(s)
     identifiers = {r.policy.id: r.policy.identifier for r in page.rows}
     in_force_sections = secs.get(in_force.current.id, []) if in_force and in_force.current else []
     history = [(v, secs.get(v.id, [])) for v in reversed(by_policy[in_force.policy.id])] if in_force else []
@@ -179,6 +228,8 @@ def gather(
         reviews=[(identifiers[rv.policy_id], rv) for rv in recorded], transparency=transparency, metrics=metrics,
         chain=chain, approved_at=approved_at, deadline=deadline,
         element_titles={e.key: e.title for e in catalogue},
+        feedback=_feedback_summary(feedback, links, identifiers), feedback_available=feedback is not None,
+        feedback_linked=links, retirement_history=retired, identifiers=identifiers,
     )
 
 
@@ -197,11 +248,12 @@ def _all_reviews(session: Session, policy_ids: list[str]) -> list[PolicyReview]:
 def generate(
     db: Database, ctx: WriteContext, *, transparency: Callable[[], TransparencyCheck],
     metrics: Callable[[], PublicMetrics | None], chain: Callable[[], ChainHead],
-    render: Callable[[ReportData], str],
+    render: Callable[[ReportData], str], feedback: Callable[[], PolicyFeedbackCounts | None] = lambda: None,
 ) -> CouncilReport:
     """Read the peers (no transaction open), gather the record, render, store the HTML as generated."""
-    page, figures, head = transparency(), metrics(), chain()
-    data = gather(db, now=ctx.now, actor=ctx.actor, transparency=page, metrics=figures, chain=head)
+    page, figures, head, received = transparency(), metrics(), chain(), feedback()
+    data = gather(db, now=ctx.now, actor=ctx.actor, transparency=page, metrics=figures, chain=head,
+                  feedback=received)
     html = render(data)
     with db.write() as s:
         report = CouncilReport(

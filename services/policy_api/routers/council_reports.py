@@ -47,6 +47,7 @@ def generate(request: Request, db: DatabaseDep, clock: ClockDep, principal: Repo
         transparency=partial(render.check_transparency, state.peers, clock, url=url,
                              timeout=max(5.0, settings.metrics_timeout_seconds)),
         metrics=state.metrics_source.fetch, chain=render.chain_head, render=render.render_html,
+        feedback=state.feedback_source.counts,
     )
     return _out(report)
 
