@@ -159,6 +159,8 @@ class NoteIn(InputModel):
 
 class MessageIn(InputModel):
     body: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    report_id: str | None = Field(default=None, max_length=64, description=(
+        "The report whose reporter this is for; required when the case holds several reports (never a broadcast)."))
 
 
 class RestorativeCreate(InputModel):

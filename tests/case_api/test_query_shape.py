@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from polyfactory.factories.pydantic_factory import ModelFactory
 
-from services.case_api.domain import cases, intake, monitoring, restorative
+from services.case_api.domain import cases, intake, monitoring, reporter_safety, restorative
 from services.case_api.domain.cases import Sla
 from services.case_api.domain.ladder import RestorativeKind
 from services.case_api.domain.state_machine import Finding, State
@@ -145,8 +145,8 @@ async def test_notes_messages_and_audit_of_a_case(shape, token):
     cid = seeder.report()
     await _one_then_fifty(count, f"/v1/cases/{cid}/notes", token("intake"), lambda: cases.add_note(
         seeder.db, case_id=cid, principal=INV, body="note", now=seeder.now()))
-    await _one_then_fifty(count, f"/v1/cases/{cid}/messages", token("intake"), lambda: cases.message_reporter(
-        seeder.db, case_id=cid, principal=INV, body="hello", now=seeder.now()))
+    await _one_then_fifty(count, f"/v1/cases/{cid}/messages", token("intake"), lambda: reporter_safety.message_reporter(
+        seeder.db, case_id=cid, principal=INV, body="hello", report_id=None, now=seeder.now()))
     await _one_then_fifty(count, f"/v1/audit/cases/{cid}?limit=100", token("auditor"), lambda: cases.add_note(
         seeder.db, case_id=cid, principal=INV, body="note", now=seeder.now()))
 

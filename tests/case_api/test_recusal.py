@@ -45,7 +45,7 @@ def _calls(case_id: str, report_id: str, action_id: str) -> list[tuple[str, str,
     return [
         ("GET", base, None),
         ("POST", f"{base}/transitions", {"to": "closed", "outcome_summary": "Handled."}),
-        ("POST", f"{base}/transitions", {"to": "dismissed", "reason": "troll"}),
+        ("POST", f"{base}/transitions", {"to": "dismissed", "reason": "troll", "outcome_summary": "Closed."}),
         ("POST", f"{base}/reopen", {"reason": "please"}),
         ("POST", f"{base}/assignee", {"assignee": "emp-1101"}),
         ("POST", f"{base}/employee", {"employee_id": "someone-else"}),

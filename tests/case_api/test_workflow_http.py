@@ -25,6 +25,10 @@ async def test_illegal_transition_is_409_problem(make_app, client, token):
     r = await move(c, token, case["id"], "dismissed")
     assert r.status_code == 422  # a dismissal needs a reason
     r = await move(c, token, case["id"], "dismissed", reason="Not an official City account.")
+    assert r.status_code == 422  # and a public outcome the reporter reads (issue 14 item 5)
+    assert r.json()["errors"][0]["loc"] == ["body", "outcome_summary"]
+    r = await move(c, token, case["id"], "dismissed", reason="Not an official City account.",
+                   outcome_summary="The account is not run by the City.")
     assert r.status_code == 200 and r.json()["state"] == "dismissed"
     r = await c.post(f"/v1/cases/{case['id']}/reopen", json={"reason": "It is the Parks account after all."},
                      headers=token("investigator"))
@@ -133,7 +137,7 @@ async def test_status_changes_and_messages_are_queued_for_the_reporter(make_app,
         "case_id"]
     await move(c, token, case_id, "triaged")
     r = await c.post(f"/v1/cases/{case_id}/messages", json={"body": "Thank you, we are looking into it."},
-                     headers=token("pio", department="Police"))
+                     headers=token("intake"))
     assert r.status_code == 201
     await move(c, token, case_id, "dismissed", reason="Duplicate of an earlier case.",
                outcome_summary="This report duplicated another that is being handled.")

@@ -44,7 +44,7 @@ APPROVE_DECISION = (Role.hr, Role.department_director)
 DECISION_HISTORY = (Role.investigator, Role.hr, Role.department_director, Role.auditor, Role.admin)
 CLOSE = (Role.investigator, Role.hr, Role.department_director, Role.admin)
 NOTE = (Role.intake, Role.investigator, Role.hr, Role.department_director, Role.pio, Role.admin)
-MESSAGE_REPORTER = (Role.intake, Role.investigator, Role.pio, Role.admin)
+MESSAGE_REPORTER = (Role.intake, Role.investigator)  # issue 14 item 5: only intake and investigators
 RESTORATIVE_MANAGE = (Role.hr, Role.department_director, Role.admin)
 RESTORATIVE_UPDATE = (Role.hr, Role.department_director, Role.pio, Role.admin)
 CONTACT = (Role.investigator, Role.admin)
@@ -241,6 +241,14 @@ def shape_audit_entry(entry: dict[str, Any], *, seen: Visibility, identities: It
         out["detail"] = {k: v for k, v in (out.get("detail") or {}).items() if k in ("seals",)}
         out["redacted"] = True
     return out
+
+
+def require_public_outcome(outcome_summary: str | None) -> None:
+    """A dismissal always tells the reporter something: 422 without a public outcome text."""
+    if not (outcome_summary or "").strip():
+        raise ValidationFailed("A dismissal needs a public outcome: the text the reporter will read.",
+                               errors=[{"loc": ["body", "outcome_summary"], "msg": "required when dismissing",
+                                        "type": "value_error"}])
 
 
 def public_view(*, status: str | None, outcome_summary: str | None) -> dict[str, str | None]:

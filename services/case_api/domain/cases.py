@@ -368,6 +368,8 @@ def transition_case(db: Database, *, case_id: str, principal: Principal, target:
         case = visible_case(s, case_id, principal, for_update=True)
         if principal.has_any(Role.department_director) and not access.unscoped(principal):
             access.ensure_acts_in_department(principal, case.department, access.CLOSE)
+        if target == State.dismissed:
+            access.require_public_outcome(outcome_summary)
         _transition(s, case=case, target=target, actor=principal.subject, now=now, sla=sla, reason=reason,
                     department=department, outcome_summary=outcome_summary)
         return _view(s, case, principal)
@@ -808,19 +810,4 @@ def add_note(db: Database, *, case_id: str, principal: Principal, body: str, now
                      detail={"note_id": note.id}, now=now)
         return note
 
-
-@recusal_audited("message.send")
-def message_reporter(db: Database, *, case_id: str, principal: Principal, body: str, now: datetime) -> CaseMessage:
-    with db.write() as s:
-        case = visible_case(s, case_id, principal, for_update=True)
-        reports = _report_ids(s, case.id)
-        if not reports:
-            raise Conflict("This case has no public report: there is no reporter to write to.")
-        msg = CaseMessage(case_id=case.id, direction="to_reporter", author=principal.subject, body=body,
-                          created_at=now)
-        s.add(msg)
-        s.flush()
-        emit_report_event(s, case, kind="message", message=body, now=now, report_ids=reports)
-        audit.append(s, actor=principal.subject, action="message.sent", case_id=case.id,
-                     detail={"message_id": msg.id, "reports": len(reports)}, now=now)
-        return msg
+# Messages to a reporter: domain/reporter_safety.py (one report at a time, intake and investigators only).

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep, PeersDep, RulesDep, SettingsDep, SlaDep, wake_relay
-from services.case_api.domain import access, cases
+from services.case_api.domain import access, cases, reporter_safety
 from services.case_api.domain.cases import CaseFilter, CaseView
 from services.case_api.domain.models import Case
 from services.case_api.domain.paging import Listing
@@ -222,10 +222,12 @@ def list_notes(case_id: CaseId, db: DatabaseDep, principal: Staff, clock: ClockD
 
 
 @router.post("/{case_id}/messages", status_code=201, response_model=MessageOut, operation_id="message_reporter",
-             summary="Write to the anonymous reporter(s), relayed through feedback_api", responses=R409)
+             summary="Write to the anonymous reporter of one report (intake, investigators), relayed through "
+                     "feedback_api", responses=problem_responses(401, 403, 404, 409, 422))
 def message_reporter(case_id: CaseId, body: MessageIn, db: DatabaseDep, clock: ClockDep,
                      principal: Annotated[Principal, Depends(require_roles(*access.MESSAGE_REPORTER))]) -> MessageOut:
-    msg = cases.message_reporter(db, case_id=case_id, principal=principal, body=body.body, now=clock.now())
+    msg = reporter_safety.message_reporter(db, case_id=case_id, principal=principal, body=body.body,
+                                           report_id=body.report_id, now=clock.now())
     return MessageOut.model_validate(msg, from_attributes=True)
 
 
