@@ -4,11 +4,12 @@ so the record work stays in its own modules."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import Field
 
+from services.case_api.domain.state_machine import State
 from shared.schemas.base import InputModel, OutputModel
 
 
@@ -30,3 +31,33 @@ class LinkOut(OutputModel):
     reason: str
     linked_by: str
     created_at: datetime
+
+
+class ExportIn(InputModel):
+    request_reference: str = Field(min_length=1, max_length=64, description="The City's IPRA request number.")
+    description: str | None = Field(default=None, max_length=2000)
+    opened_from: date = Field(description="Cases opened on or after this day (UTC).")
+    opened_to: date = Field(description="Cases opened on or before this day (UTC).")
+    department: str | None = Field(default=None, max_length=120)
+    state: State | None = None
+
+
+class ExportOut(OutputModel):
+    id: str
+    request_reference: str
+    description: str | None
+    requested_by: str
+    requested_at: datetime
+    criteria: dict[str, Any]
+    status: str = Field(description="queued | running | done | failed")
+    total: int
+    done: int = Field(description="Cases rendered so far (progress: done of total).")
+    withheld: int = Field(description="Cases left out because you are recused from them; another records "
+                                      "manager must export those.")
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    result_sha256: str | None
+    result_bytes: int | None
+    manifest_sha256: str | None
+    keep_until: date = Field(description="The request log entry is kept until this day (1.21.2.519 NMAC).")

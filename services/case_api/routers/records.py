@@ -6,18 +6,21 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query
 from fastapi.responses import Response
 
-from services.case_api.domain import casefile, linking
-from services.case_api.schemas_records import LinkIn, LinkOut
+from services.case_api import casefile_render
+from services.case_api.domain import casefile, linking, records_export
+from services.case_api.schemas_records import ExportIn, ExportOut, LinkIn, LinkOut
 from shared.auth import Principal
+from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 
 router = APIRouter(tags=["records"])
 
 CaseId = Annotated[str, Path(max_length=36)]
 Linker = Annotated[Principal, Depends(require_roles(*linking.LINK))]
+RecordsManager = Annotated[Principal, Depends(require_roles(*records_export.ROLES))]
 
 
 @router.post("/v1/cases/{case_id}/links", status_code=201, response_model=LinkOut, operation_id="link_cases",
@@ -54,3 +57,49 @@ def export_case_file(case_id: CaseId, db: DatabaseDep, clock: ClockDep,
     return Response(out.content, media_type=out.media_type, headers={
         "Content-Disposition": f'attachment; filename="{out.filename}"',
         "X-Content-SHA256": out.sha256})
+
+
+@router.post("/v1/records/exports", status_code=202, response_model=ExportOut, operation_id="request_records_export",
+             summary="A public-records (IPRA) export: cases opened in a date range (and a department or state), "
+                     "redacted, one PDF per case and a manifest with SHA-256 per file, built in the background",
+             description="The request is logged and kept four years (1.21.2.519 NMAC). Poll "
+                         "`GET /v1/records/exports/{id}` for progress (`done` of `total`); download the ZIP when "
+                         "`status` is `done`. Redaction rules: docs/records.md.",
+             responses=problem_responses(401, 403, 422))
+def request_export(body: ExportIn, db: DatabaseDep, clock: ClockDep, principal: RecordsManager,
+                   background: BackgroundTasks) -> ExportOut:
+    job = records_export.request_export(
+        db, principal=principal, request_reference=body.request_reference, description=body.description,
+        criteria=records_export.Criteria(opened_from=body.opened_from, opened_to=body.opened_to,
+                                         department=body.department, state=body.state.value if body.state else None),
+        now=clock.now())
+    background.add_task(records_export.run_export, db, export_id=job.id, clock=clock.now, render=casefile_render.pdf)
+    return ExportOut.model_validate(job, from_attributes=True)
+
+
+@router.get("/v1/records/exports", response_model=Page[ExportOut], operation_id="list_records_exports",
+            summary="The log of public-records export requests, newest first", responses=problem_responses(401, 403))
+def list_exports(db: DatabaseDep, principal: RecordsManager,
+                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page[ExportOut]:
+    rows, total = records_export.list_exports(db, limit=limit, offset=offset)
+    return Page[ExportOut](items=[ExportOut.model_validate(r, from_attributes=True) for r in rows], total=total,
+                           limit=limit, offset=offset,
+                           next_offset=offset + limit if offset + limit < total else None)
+
+
+@router.get("/v1/records/exports/{export_id}", response_model=ExportOut, operation_id="get_records_export",
+            summary="One export request: its status and progress", responses=problem_responses(401, 403, 404))
+def get_export(export_id: CaseId, db: DatabaseDep, principal: RecordsManager) -> ExportOut:
+    return ExportOut.model_validate(records_export.get_export(db, export_id=export_id), from_attributes=True)
+
+
+@router.get("/v1/records/exports/{export_id}/download", operation_id="download_records_export",
+            summary="The finished export as a ZIP (audited)",
+            responses={200: {"content": {"application/zip": {}}, "description": "The ZIP"},
+                       **problem_responses(401, 403, 404, 409)})
+def download_export(export_id: CaseId, db: DatabaseDep, clock: ClockDep, principal: RecordsManager) -> Response:
+    job, content = records_export.download(db, export_id=export_id, principal=principal, now=clock.now())
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in job.request_reference)[:64]
+    return Response(content, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="ipra-{name}.zip"', "X-Content-SHA256": job.result_sha256 or ""})

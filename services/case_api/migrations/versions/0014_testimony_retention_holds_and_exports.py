@@ -10,11 +10,12 @@ Written by hand (issue 15 items 1, 5, 6): only this work's own operations.
   first report's text was kept (as the case's summary), and the other reports' texts were never
   stored, so there is nothing to fill them from.
 - ``case_links``: related and merged cases.
+- ``records_exports`` (the public-records request log, kept four years) and
+  ``records_export_files`` (their ZIPs).
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0014'
 down_revision = '0013'
@@ -46,9 +47,44 @@ def upgrade() -> None:
     )
     op.create_index('ix_case_links_case_id', 'case_links', ['case_id'])
     op.create_index('ix_case_links_other_case_id', 'case_links', ['other_case_id'])
+    op.create_table(
+        'records_exports',
+        sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column('request_reference', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column('requested_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('criteria', sa.JSON(), nullable=False),
+        sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column('total', sa.Integer(), nullable=False),
+        sa.Column('done', sa.Integer(), nullable=False),
+        sa.Column('withheld', sa.Integer(), nullable=False),
+        sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('result_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column('result_bytes', sa.Integer(), nullable=True),
+        sa.Column('manifest_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column('keep_until', sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_records_exports_status', 'records_exports', ['status'])
+    op.create_index('ix_records_exports_requested_at_id', 'records_exports', ['requested_at', 'id'])
+    op.create_table(
+        'records_export_files',
+        sa.Column('export_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column('content', sa.LargeBinary(), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['export_id'], ['records_exports.id']),
+        sa.PrimaryKeyConstraint('export_id'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('records_export_files')
+    op.drop_index('ix_records_exports_requested_at_id', table_name='records_exports')
+    op.drop_index('ix_records_exports_status', table_name='records_exports')
+    op.drop_table('records_exports')
     op.drop_index('ix_case_links_other_case_id', table_name='case_links')
     op.drop_index('ix_case_links_case_id', table_name='case_links')
     op.drop_table('case_links')
