@@ -4,10 +4,12 @@ with no transaction open (the use-cases in ``domain/`` read peers before ``db.wr
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import structlog
 
+from services.case_api.domain import drafts
 from shared.errors import UpstreamFailed
 from shared.http import ServiceClient
 from shared.schemas.registry import AccountPublic, AcknowledgementCheck
@@ -96,3 +98,49 @@ def evidence_file(peers: ServiceClient, *, evidence_id: str) -> tuple[bytes, str
     if resp.status_code != 200 or len(resp.content) > MAX_EVIDENCE_BYTES:
         raise UpstreamFailed(f"feedback_api answered {resp.status_code} for the evidence file.")
     return resp.content, resp.headers.get("content-type", "application/octet-stream")
+
+
+# --- the policy in force, quoted by the draft check (issue 18) ------------------------------
+
+POLICY_QUOTES_TTL = 60.0  # seconds: a published change shows within a minute
+_quotes_cache: dict[int, tuple[float, drafts.PolicyQuotes]] = {}
+
+
+def policy_quotes(peers: ServiceClient, *, timeout: float = 1.0, now: float | None = None) -> drafts.PolicyQuotes:
+    """The sections of the social media policy in force, by element key, as
+    ``drafts.PolicyQuotes(source="policy_api")``; ``drafts.BUILT_IN`` when policy_api does not answer
+    within ``timeout`` (one attempt). Cached per client for ``POLICY_QUOTES_TTL`` seconds, failures
+    for 5 s, so a burst of checks makes one peer call."""
+    clock = time.monotonic() if now is None else now
+    hit = _quotes_cache.get(id(peers))
+    if hit is not None and hit[0] > clock:
+        return hit[1]
+    quotes = drafts.BUILT_IN
+    ttl = 5.0
+    try:
+        resp = peers.get(POLICY, "/v1/policies", params={"kind": "social_media_policy", "limit": 20},
+                         authenticated=False, timeout=timeout, retries=0)
+        if resp.status_code == 200:
+            current = next((p for p in resp.json().get("items", [])
+                            if p.get("current_version") and p.get("status", "in_force") == "in_force"), None)
+            if current is not None:
+                version = current["current_version"]
+                detail = peers.get(POLICY, f"/v1/policies/{current['id']}/versions/{version['id']}",
+                                   authenticated=False, timeout=timeout, retries=0)
+                if detail.status_code == 200:
+                    sections: dict[str, tuple[str, str]] = {}
+                    for sec in detail.json().get("sections", []):
+                        for element in sec.get("elements", []):
+                            sections.setdefault(str(element), (
+                                f"{current.get('identifier') or current.get('title')} "
+                                f"{version.get('label', '')}, \u201c{sec.get('heading', '')}\u201d".strip(),
+                                str(sec.get("body_markdown", ""))))
+                    if sections:
+                        quotes = drafts.PolicyQuotes(source="policy_api", sections=sections,
+                                                     version=f"{current.get('identifier', '')} "
+                                                             f"{version.get('label', '')}".strip())
+                        ttl = POLICY_QUOTES_TTL
+    except (UpstreamFailed, ValueError, KeyError, TypeError) as exc:
+        log.warning("policy_quotes_unreachable", error=type(exc).__name__)
+    _quotes_cache[id(peers)] = (clock + ttl, quotes)
+    return quotes

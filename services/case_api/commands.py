@@ -72,4 +72,6 @@ def import_employees(
         raise typer.Exit(1)
 
 
-COMMANDS = [("audit", audit_app), ("cases", cases_app)]
+from services.case_api.commands_monitoring import monitoring_app  # noqa: E402 - issue 18's command group
+
+COMMANDS = [("audit", audit_app), ("cases", cases_app), ("monitoring", monitoring_app)]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from services.case_api.notifier import NotificationScheduler
 from services.case_api.relay import build_relay
-from services.case_api.routers import ROUTERS
+from services.case_api.routers import ROUTERS, drafts
 from services.case_api.routers import notifications as notification_routes
 from services.case_api.routers import webhooks as webhook_routes
 from services.case_api.scheduler import MonitoringScheduler
@@ -53,7 +53,7 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         description=DESCRIPTION,
         version=VERSION,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[*ROUTERS, notification_routes.router, webhook_routes.router],
+        routers=[*ROUTERS, notification_routes.router, webhook_routes.router, drafts.router],  # drafts: issue 18
         clock=clock,
         lifespan=lifespan,
         public_spec=False,  # personnel cases: no docs or OpenAPI document in production, whatever SERVE_DOCS says

@@ -60,12 +60,12 @@ class ImportResult:
     refused: list[dict[str, Any]] = field(default_factory=list)
     refused_total: int = 0
 
-    def add(self, other: ImportResult) -> None:
+    def add(self, other: ImportResult, keep: int = MAX_REASONS) -> None:
         self.received += other.received
         self.imported += other.imported
         self.duplicates += other.duplicates
         self.refused_total += other.refused_total
-        self.refused.extend(other.refused[: max(0, MAX_REASONS - len(self.refused))])
+        self.refused.extend(other.refused[: max(0, keep - len(self.refused))])
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,11 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 def import_stream(db: Database, *, rows: Iterable[dict[str, Any]], source: str, now: datetime, actor: str,
                   default_account: str | None = None, first_row: int = 1, batch_size: int = BATCH_SIZE,
-                  scorer: Scorer | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
+                  scorer: Scorer | None = None, progress: Callable[[int], None] | None = None,
+                  keep_reasons: int = MAX_REASONS) -> ImportResult:
     """Import rows in batches of ``batch_size``, one write unit per batch (a crash keeps the
-    batches before it; re-running is safe). ``progress(n)`` is told after each batch."""
+    batches before it; re-running is safe). ``progress(n)`` is told after each batch; the reasons
+    of the first ``keep_reasons`` refused rows are kept (all are counted)."""
     scorer = scorer or default_scorer()
     total = ImportResult()
     n = first_row
@@ -233,7 +235,7 @@ def import_stream(db: Database, *, rows: Iterable[dict[str, Any]], source: str, 
         with db.write() as s:
             part = import_batch(s, rows=batch, source=source, now=now, default_account=default_account,
                                 first_row=n, scorer=scorer)
-        total.add(part)
+        total.add(part, keep_reasons)
         n += len(batch)
         if progress is not None:
             progress(len(batch))
@@ -271,8 +273,7 @@ def import_batch(session: Session, *, rows: list[dict[str, Any]], source: str, n
             g = _validate(row, n=n, now=now, default_account=default_account, ids=ids, handles=handles)
         except ValueError as exc:
             result.refused_total += 1
-            if len(result.refused) < MAX_REASONS:
-                result.refused.append({"row": n, "reason": str(exc)})
+            result.refused.append({"row": n, "reason": str(exc)})
             continue
         if g.url.key in seen_keys:
             result.duplicates += 1
