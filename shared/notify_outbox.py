@@ -20,10 +20,12 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr
+from sqlmodel import col, func, select
 
+from shared.db import Database
 from shared.errors import UpstreamFailed
 from shared.notify import ChatWebhookChannel, SmtpChannel, resolve_target
-from shared.outbox import Delivery, Handler, PermanentFailure, Topic
+from shared.outbox import Delivery, Handler, OutboxColumns, PermanentFailure, Topic
 from shared.schemas.notifications import NotificationMessage
 
 NOTIFY_EMAIL = Topic("notify_email", "smtp", NotificationMessage)
@@ -94,6 +96,19 @@ class NotifyStats:
 
     def pending(self) -> dict[str, int]:
         return self._pending() if self._pending else {}
+
+
+def pending_by_channel(db: Database, table: type[OutboxColumns]) -> dict[str, int]:
+    """Undelivered notification messages per channel (for /metrics): one GROUP BY."""
+    names = {NOTIFY_EMAIL.name: "email", NOTIFY_CHAT.name: "chat", "webhook": "webhook"}
+    with db.read() as s:
+        rows = s.exec(select(table.topic, func.count()).where(
+            col(table.topic).in_(list(names)), col(table.delivered_at).is_(None), col(table.dead).is_(False))
+            .group_by(col(table.topic))).all()
+    out = dict.fromkeys(names.values(), 0)
+    for topic, n in rows:
+        out[names[topic]] = int(n)
+    return out
 
 
 def _ok() -> httpx.Response:

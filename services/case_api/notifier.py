@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.case_api.domain import notifications
+from services.case_api.domain.models import OutboxMessage
 from services.case_api.domain.notification_models import SchedulerLease
 from services.case_api.settings import CaseSettings
 from shared.db import Database
-from shared.notify_outbox import NotifyStats
+from shared.notify_outbox import NotifyStats, pending_by_channel
 from shared.notify_scheduler import LeasedScheduler
 from shared.timeutil import Clock
 
@@ -34,4 +35,4 @@ class NotificationScheduler(LeasedScheduler):
                          interval=settings.notify.poll_seconds, lease_seconds=settings.notify.lease_seconds,
                          enqueued=lambda r: r.enqueued)
         self.settings = settings
-        self.stats = NotifyStats(lambda: notifications.pending_by_channel(db))
+        self.stats = NotifyStats(lambda: pending_by_channel(db, OutboxMessage))

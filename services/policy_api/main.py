@@ -12,12 +12,14 @@ from services.policy_api.council_report_render import TRANSPARENCY_PEER
 from services.policy_api.feedback_client import PEER as FEEDBACK_PEER
 from services.policy_api.feedback_client import FeedbackSource
 from services.policy_api.metrics_client import MetricsSource
+from services.policy_api.notifier import PolicyNotifier, build_relay
 from services.policy_api.routers import ROUTERS
 from services.policy_api.settings import PolicySettings
 from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
 from shared.timeutil import Clock
 from shared.web import create_service_app
+from shared.web.public_pages import install_public_pages
 
 SETTINGS_CLASS = PolicySettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -47,9 +49,14 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.notify.email_on or settings.notify.chat_on:
+            app.state.relay.start()
+        app.state.notifier.start()
         try:
             yield
         finally:
+            app.state.notifier.stop()
+            app.state.relay.stop()
             app.state.peers.close()
 
     app = create_service_app(
@@ -75,4 +82,10 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
     app.state.feedback_source = FeedbackSource(app.state.peers, timeout=max(2.0, settings.metrics_timeout_seconds))
     app.state.metrics_source = MetricsSource(app.state.peers, timeout=settings.metrics_timeout_seconds,
                                              cache_seconds=settings.metrics_cache_seconds)
+    # notifications (issue 17): acknowledgements required and reviews due, through its own outbox
+    app.state.notifier = PolicyNotifier(settings, app.state.db, app.state.clock)
+    app.state.notify_stats = app.state.notifier.stats
+    app.state.relay = build_relay(settings, app.state.db, app.state.clock, app.state.notify_stats)
+    app.state.notifier.relay = app.state.relay
+    install_public_pages(app, prefixes=("/transparency",))  # HEAD and gzip for residents' pages
     return app

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.notify_outbox import NotifyConfig
 from shared.settings import ServiceSettings
 
 
@@ -32,6 +33,13 @@ class PolicySettings(ServiceSettings):
         default=1.5, gt=0, le=10, description="Timeout for case_api's public metrics on the Transparency page."
     )
     metrics_cache_seconds: int = Field(default=60, ge=0, le=3600)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description=(
+        "Acknowledgement and review notifications (issue 17): POLICY_API_NOTIFY__SMTP_HOST, __EMAIL_DOMAIN, "
+        "__CHAT_WEBHOOK_URL...; each channel is off while unset."))
+    notify_review_to: list[str] = Field(default_factory=list, max_length=50, description=(
+        "Who hears that a policy's review is due: employee ids or addresses of the records team."))
+    notify_review_notice_days: int = Field(default=30, ge=0, le=365,
+                                           description="A review is announced this many days before it is due.")
 
     @property
     def feedback_origin_url(self) -> str:

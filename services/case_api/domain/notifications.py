@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from services.case_api.domain import access, identity
 from services.case_api.domain.models import (
@@ -453,17 +453,3 @@ def set_preferences(db: Database, *, principal: Principal, modes: Mapping[str, s
         s.add(row)
         s.flush()
         return _view(person, row)
-
-
-def pending_by_channel(db: Database) -> dict[str, int]:
-    """Undelivered notification messages per channel (for /metrics)."""
-    with db.read() as s:
-        rows = s.exec(select(OutboxMessage.topic, func.count()).where(
-            col(OutboxMessage.topic).in_([NOTIFY_EMAIL.name, NOTIFY_CHAT.name]),
-            col(OutboxMessage.delivered_at).is_(None), col(OutboxMessage.dead).is_(False))
-            .group_by(col(OutboxMessage.topic))).all()
-    names = {NOTIFY_EMAIL.name: "email", NOTIFY_CHAT.name: "chat"}
-    out = {"email": 0, "chat": 0}
-    for topic, n in rows:
-        out[names[topic]] = int(n)
-    return out
