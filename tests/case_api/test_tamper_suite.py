@@ -8,6 +8,7 @@ legitimate write refuses to seal over an edited row; an untouched database verif
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from services.case_api.domain import audit, sealing
 from services.case_api.domain.models import Base
@@ -256,3 +258,41 @@ async def test_verification_and_the_write_check_walk_the_entire_history(case_fil
     assert {p["table"] for p in r["row_problems"]} == {"case_notes", "cases"}
     r = await c.post(f"/v1/cases/{cid}/assignee", json={"assignee": "inv-2"}, headers=token("investigator"))
     assert r.status_code == 409 and r.json()["differs"] == ["assignee"]
+
+
+async def test_postgresql_refuses_truncate_and_the_app_role_cannot_disable_triggers(make_app, client, token,
+                                                                                    databases):
+    engine = databases["case_api"].engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("roles and triggers exist on PostgreSQL only (SQLite relies on the chain and checkpoints)")
+    c = client(make_app("case_api"))
+    r = await c.post("/v1/cases", headers=token("intake"), json={"department": "Police", "summary": "x",
+                                                                 "categories": ["personal_attack"]})
+    assert r.status_code == 201
+    for table in ("audit_entries", "audit_head"):  # even the owner's TRUNCATE is refused
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {table}"))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    # the application role, granted as deploy/postgres-init.sh grants it
+    app_role = f"cs_app_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{app_role}" NOLOGIN'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{app_role}"'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{app_role}"'))
+    try:
+        for stmt in ("TRUNCATE audit_entries", "ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only",
+                     "ALTER TABLE audit_entries DISABLE TRIGGER ALL", "DROP TRIGGER audit_entries_no_truncate ON "
+                     "audit_entries", "SET session_replication_role = replica"):
+            with pytest.raises(DBAPIError, match=r"permission denied|must be owner|append-only"), \
+                    engine.begin() as conn:
+                conn.execute(text(f'SET LOCAL ROLE "{app_role}"'))
+                conn.execute(text(stmt))
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(f'SET LOCAL ROLE "{app_role}"'))
+            conn.execute(text("DELETE FROM audit_entries"))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{app_role}"'))
+            conn.execute(text(f'DROP ROLE "{app_role}"'))
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True

@@ -50,6 +50,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm.base import NO_VALUE
 from sqlmodel import Session, col
 
+from services.case_api.domain import integrity_models  # noqa: F401  (its tables on the metadata)
 from services.case_api.domain.models import (
     AuditEntry,
     Case,
@@ -87,6 +88,8 @@ class Sealed:
     case_of: Callable[[Any], str | None]
     fields: tuple[str, ...]
     legacy_fields: tuple[str, ...] | None = None  # the version-1 seals (cases, restorative actions)
+    case_column: str | None = None  # the column holding the case id, when there is one (SQL filter)
+    scoped: bool = True  # False: its rows belong to no case (monitoring reviews, posts)
 
     def case_id(self, row: Any) -> str | None:
         return self.case_of(row)
@@ -96,14 +99,20 @@ REGISTRY: dict[str, Sealed] = {}
 _BY_MODEL: dict[type[Any], Sealed] = {}
 
 
-def register(model: type[Any], *, case_id: Callable[[Any], str | None] | None = None,
-             exclude: Iterable[str] = (), legacy_fields: tuple[str, ...] | None = None) -> Sealed:
-    """Seal ``model``'s table. ``case_id``: the row's case (default ``row.case_id``)."""
+def register(model: type[Any], *, case_column: str | None = "case_id",
+             case_id: Callable[[Any], str | None] | None = None, exclude: Iterable[str] = (),
+             legacy_fields: tuple[str, ...] | None = None) -> Sealed:
+    """Seal ``model``'s table. The row's case is the column ``case_column`` (default ``case_id``;
+    ``None``: the row belongs to no case), or what ``case_id(row)`` answers when that is given."""
     table = model.__tablename__
     skip = set(exclude)
     fields = tuple(c.name for c in model.__table__.columns if c.name not in skip)
-    spec = Sealed(table=table, model=model, case_of=case_id or (lambda r: r.case_id), fields=fields,
-                  legacy_fields=legacy_fields)
+    column = case_column if case_id is None else None
+    scoped = case_id is not None or column is not None
+    if case_id is None:
+        case_id = (lambda r: getattr(r, column)) if column else (lambda r: None)
+    spec = Sealed(table=table, model=model, case_of=case_id, fields=fields, legacy_fields=legacy_fields,
+                  case_column=column, scoped=scoped)
     REGISTRY[table] = spec
     _BY_MODEL[model] = spec
     return spec
@@ -397,8 +406,12 @@ def verify_rows(session: Session, last: dict[tuple[str, str], dict[str, Any]],
     checked = 0
     seen: set[tuple[str, str]] = set()
     for table, spec in REGISTRY.items():
-        cols = [spec.model.__table__.c[f] for f in spec.fields]
-        q = select(*cols)
+        if case_id is not None and not spec.scoped:
+            continue  # rows of no case (monitoring reviews, posts) are not part of one case's file
+        table_ = spec.model.__table__
+        q = select(*[table_.c[f] for f in spec.fields])
+        if case_id is not None and spec.case_column is not None:
+            q = q.where(table_.c[spec.case_column] == case_id)
         for row in session.execute(q).mappings():
             values = dict(row)
             row_case = spec.case_of(_Values(values))
@@ -433,6 +446,34 @@ def _destroyed(key: tuple[str, str], seal: dict[str, Any]) -> dict[str, Any]:
             "on": d.get("on"), "status": f"destroyed under schedule {d.get('schedule')} on {d.get('on')}"}
 
 
+def case_file_problems(session: Session, case_id: str) -> RowReport:
+    """One case's rows compared with the last seals of the case's entire history."""
+    last = {k: {**v, "_case": case_id} for k, v in _scope_map(session, case_id).items()}
+    return verify_rows(session, last, case_id=case_id)
+
+
+def _stored(session: Session, table: str, row_id: str) -> dict[str, Any] | None:
+    spec = REGISTRY[table]
+    t = spec.model.__table__
+    with session.no_autoflush:
+        row = session.execute(select(*[t.c[f] for f in spec.fields]).where(t.c.id == row_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def stored_digest(session: Session, table: str, row_id: str) -> str | None:
+    """The digest of the row as stored now (``None``: no such row)."""
+    values = _stored(session, table, row_id)
+    return None if values is None else digest(values, REGISTRY[table].fields)
+
+
+def reseal(session: Session, table: str, row_id: str) -> dict[str, Any]:
+    """A seal of the row as stored now (or of its absence), for a confirmed re-seal."""
+    values = _stored(session, table, row_id)
+    if values is None:
+        return {"table": table, "id": row_id, "deleted": True}
+    return seal_for(REGISTRY[table], row_id, values)
+
+
 # --- the registry: every staff-visible record of the case file --------------------------------
 
 LEGACY_CASE_FIELDS = ("id", "reference", "source", "state", "state_entered_at", "due_at", "department", "account_id",
@@ -442,7 +483,7 @@ LEGACY_CASE_FIELDS = ("id", "reference", "source", "state", "state_entered_at", 
 LEGACY_ACTION_FIELDS = ("id", "case_id", "kind", "owner", "due_on", "status", "account_id", "evidence",
                         "completed_at", "result")
 
-register(Case, case_id=lambda r: r.id, legacy_fields=LEGACY_CASE_FIELDS)
+register(Case, case_column="id", legacy_fields=LEGACY_CASE_FIELDS)
 register(CaseReport)
 register(CaseNote)
 register(CaseMessage)
@@ -450,6 +491,6 @@ register(CaseDecision)
 register(RestorativeAction, legacy_fields=LEGACY_ACTION_FIELDS)
 register(DueProcess)
 register(CaseParty)
-register(Review, case_id=lambda r: None)
+register(Review, case_column=None)
 register(ReviewFinding)
-register(MonitoredPost, case_id=lambda r: None)
+register(MonitoredPost, case_column=None)

@@ -6,13 +6,19 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep
-from services.case_api.domain import access, audit, cases, ladder, metrics
+from services.case_api.domain import access, audit, cases, ladder, metrics, resealing
 from services.case_api.schemas import AuditEntryOut, StaffMetrics
-from services.case_api.schemas_audit import AuditVerifyOut
+from services.case_api.schemas_audit import (
+    AuditVerifyOut,
+    CaseIntegrityOut,
+    ResealConfirmIn,
+    ResealProposalIn,
+    ResealProposalOut,
+)
 from shared.auth import Principal
 from shared.schemas.page import MAX_PAGE_SIZE
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
@@ -20,6 +26,7 @@ from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 router = APIRouter(tags=["oversight"])
 Auditor = Annotated[Principal, Depends(require_roles(*access.AUDIT))]
 Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
+CaseId = Annotated[str, Path(max_length=36)]
 
 
 @router.get("/v1/audit/verify", response_model=AuditVerifyOut, operation_id="audit_verify",
@@ -45,6 +52,46 @@ def audit_case(case_id: Annotated[str, Path(max_length=36)], db: DatabaseDep, pr
     return [AuditEntryOut.model_validate(e)
             for e in cases.audit_entries(db, case_id=case_id, principal=principal, limit=limit, offset=offset,
                                          now=clock.now())]
+
+
+@router.get("/v1/audit/cases/{case_id}/integrity", response_model=CaseIntegrityOut, operation_id="audit_case_integrity",
+            summary="Every row of a case's file compared with its last seal: which table, which row, what differs",
+            responses=problem_responses(401, 403, 404))
+def case_integrity(case_id: CaseId, db: DatabaseDep, principal: Auditor, clock: ClockDep) -> CaseIntegrityOut:
+    report = resealing.case_integrity(db, case_id=case_id, principal=principal, now=clock.now())
+    return CaseIntegrityOut.model_validate({"case_id": case_id, "ok": not report.problems,
+                                            "rows_checked": report.rows_checked, "row_problems": report.problems,
+                                            "destroyed": report.destroyed})
+
+
+@router.post("/v1/audit/cases/{case_id}/reseal", status_code=201, response_model=ResealProposalOut,
+             operation_id="audit_propose_reseal",
+             summary="Propose re-sealing a case whose rows differ from their seals (auditor or admin; the other "
+                     "role confirms)", responses=problem_responses(401, 403, 404, 409, 422))
+def propose_reseal(case_id: CaseId, body: ResealProposalIn, db: DatabaseDep, principal: Auditor,
+                   clock: ClockDep) -> ResealProposalOut:
+    proposal = resealing.propose(db, case_id=case_id, principal=principal, reason=body.reason, now=clock.now())
+    return ResealProposalOut.model_validate(proposal, from_attributes=True)
+
+
+@router.get("/v1/audit/cases/{case_id}/reseal", response_model=list[ResealProposalOut],
+            operation_id="audit_reseal_proposals", summary="The case's re-seal proposals, oldest first",
+            responses=problem_responses(401, 403, 404))
+def reseal_proposals(case_id: CaseId, db: DatabaseDep, principal: Auditor,
+                     clock: ClockDep) -> list[ResealProposalOut]:
+    return [ResealProposalOut.model_validate(p, from_attributes=True)
+            for p in resealing.proposals(db, case_id=case_id, principal=principal, now=clock.now())]
+
+
+@router.post("/v1/audit/reseal/{proposal_id}/confirm", response_model=ResealProposalOut,
+             operation_id="audit_confirm_reseal",
+             summary="Confirm a re-seal: the other role (auditor / admin), another person, with a written reason",
+             responses=problem_responses(401, 403, 404, 409, 422))
+def confirm_reseal(proposal_id: CaseId, db: DatabaseDep, principal: Auditor, clock: ClockDep,
+                   body: Annotated[ResealConfirmIn, Body()]) -> ResealProposalOut:
+    proposal = resealing.confirm(db, proposal_id=proposal_id, principal=principal, reason=body.reason,
+                                 now=clock.now())
+    return ResealProposalOut.model_validate(proposal, from_attributes=True)
 
 
 @router.get("/v1/ladder", operation_id="ladder_matrix",
