@@ -5,13 +5,17 @@ each element, and every retirement step (issue 20 items 2 and 5)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 
+from services.policy_api.domain import council_report
+from services.policy_api.domain.models import PolicyFeedbackLink
+from shared.schemas.policy_feedback import PolicyFeedbackCounts
 from shared.timeutil import FrozenClock
 from tests.policy_api.helpers import create_draft, full_sections, publish, published_policy
 from tests.support.live import free_port
+from tests.support.sqlcount import count_statements
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 
@@ -86,3 +90,37 @@ async def test_report_counts_feedback_and_shows_attestations_and_retirements(mak
         text = _text((await api.get(report["html_url"], headers=token("admin"))).text)
         assert "counts not available (feedback_api did not answer)" in text
         assert "Section 1 now defines arguing with the public." in text  # the links are policy_api's own
+
+
+async def test_the_report_reads_feedback_links_and_retirements_in_a_fixed_number_of_statements(make_app, client,
+                                                                                                token):
+    app = make_app("policy_api", clock=FrozenClock(NOW))
+    api = client(app)
+    policy, v1 = await published_policy(api, token)
+    page = council_report.TransparencyCheck(url="http://x/transparency", checked_at=NOW, status=None, sha256=None)
+    chain = council_report.ChainHead(available=False, note="n/a")
+
+    def add_links(n: int, start: int) -> None:
+        with app.state.db.write() as s:
+            s.add_all([PolicyFeedbackLink(policy_id=policy["id"], feedback_reference=f"F-{i:04d}-TEST",
+                                          target_type="version", target_id=v1["id"], what_changed="Clearer.",
+                                          feedback_received_on=date(2026, 11, 1), linked_by="emp-editor",
+                                          linked_at=NOW) for i in range(start, start + n)])
+
+    def statements() -> tuple[int, council_report.ReportData]:
+        with count_statements(app.state.db) as counted:
+            data = council_report.gather(app.state.db, now=NOW, actor="t", transparency=page, metrics=None,
+                                         chain=chain, feedback=PolicyFeedbackCounts(items=[]))
+        return counted.n, data
+
+    add_links(1, 0)
+    one, data = statements()
+    assert len(data.feedback_linked) == 1 and data.feedback[0].linked == 1
+    add_links(49, 1)
+    ai, ai_v = await published_policy(api, token, identifier="AI 2-20", kind="administrative_instruction")
+    base = f"/v1/policies/{ai['id']}/versions/{ai_v['id']}"
+    await api.post(base + "/retire", json={"reason": "Gone."}, headers=token("records_manager", subject="emp-rm"))
+    await api.post(base + "/retire/confirm", headers=token("policy_approver", subject="emp-ap"))
+    many, data = statements()
+    assert len(data.feedback_linked) == 50 and [e.event for e in data.retirement_history] == ["requested", "retired"]
+    assert one == many
