@@ -128,7 +128,7 @@ def report_body(marker: str = "{{N}}") -> str:
 
 
 ROWS = ("healthz", "policy_reads", "transparency", "intake_burst", "outage_drain", "finding_probe", "report_post",
-        "receipt_status", "write_path_without_hash", "widget_mixed", "case_list", "policy_overload")
+        "receipt_status", "write_path_without_hash", "widget_mixed", "case_list", "policy_overload", "draft_check")
 
 # The intake burst and outage drain rows (issue #13): fixed by the issue, the same in --quick.
 BURST_REPORTS, BURST_SECONDS = 600, 30.0
@@ -498,12 +498,32 @@ def scenarios_for(stack: Stack, run: Run, db: str) -> None:
         r2 = run_wrk(url, connections=256, duration=cfg.duration)
         overload_row(add, "GET /v1/policies/{id} overload", r1, r2, (rss_bytes(pol.pid) - before) / MIB)
 
+    def draft_check() -> None:
+        """Issue 18: the PIOs' draft check, a 500-character argumentative reply, at 8 connections
+        (no database; the policy in force is read from policy_api once a minute)."""
+        name = "POST /v1/drafts/check (500-character draft, 8 conns)"
+        text = ("Maybe check your facts before you post next time. The pool schedule has been on our website "
+                "for weeks, and we are not going to keep explaining it. ")
+        text = (text * 4)[:490] + " #{{N}}"
+        body = json.dumps({"text": text, "replying_to": "Why is the pool still closed?"})
+        hdr = {"Authorization": f"Bearer {token('pio', department='Parks')}"}
+        probe = httpx.post(case.url + "/v1/drafts/check", content=body.replace("{{N}}", "0"),
+                           headers={**hdr, "Content-Type": "application/json"}, timeout=10)
+        if probe.status_code != 200:
+            unavailable(name, f"probe answered {probe.status_code}: {probe.text[:100]}", "p99 < 50 ms")
+            return
+        r, g = measure(case, case.url + "/v1/drafts/check", conns=8, cfg=cfg,
+                       script=post_script("/v1/drafts/check", body, hdr))
+        add(name, 8, r, g, ratio=r.rps / run.hello, target="p99 < 50 ms (issue 18)",
+            met=r.p99_ms < 50 and r.c5xx == 0 and r.c4xx == 0 and r.c503 == 0,
+            note=f"policy quoted from {probe.json()['policy_source']}")
+
     fns: dict[str, Callable[[], None]] = {
         "healthz": healthz, "policy_reads": policy_reads, "transparency": transparency,
         "intake_burst": intake_burst, "outage_drain": outage_drain, "finding_probe": finding_probe,
         "report_post": report_post, "receipt_status": receipt_status,
         "write_path_without_hash": write_path_without_hash, "widget_mixed": widget_mixed,
-        "case_list": case_list, "policy_overload": policy_overload,
+        "case_list": case_list, "policy_overload": policy_overload, "draft_check": draft_check,
     }
     assert tuple(fns) == ROWS
     for label, fn in fns.items():

@@ -1,5 +1,6 @@
-"""Monitoring reviews (R-24-89 §1.A.5) over case_api. Post content is not in case_api's review
-answers yet (sampled post ids only): the page says so instead of inventing it."""
+"""Monitoring reviews (R-24-89 §1.A.5) over case_api: each sampled post with its text, links,
+Albuquerque time, account, comment thread, screenshot link, risk score and the rules it matched;
+and the PIOs' draft check (POST /v1/drafts/check), which stores nothing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.staff_console.messages import t
+from services.staff_console.upstream import ApiProblem
 from services.staff_console.web import Form, User, UserApi, opt, render, submit
 
 router = APIRouter()
@@ -34,8 +36,40 @@ def review(request: Request, session: User, api: UserApi, review_id: str) -> Res
     findings = api.get("case_api", f"/v1/monitoring/reviews/{review_id}/findings")
     by_cell = {(f["post_id"], f["item_key"]): f for f in findings}
     total = len(item.get("sample") or []) * len(item.get("checklist") or [])
+    posts = api.get("case_api", f"/v1/monitoring/reviews/{review_id}/posts") if item.get("sample") else []
     return render(request, "review.html", review=item, by_cell=by_cell, done=len(by_cell), total=total,
-                  handles=_handles(api))
+                  handles=_handles(api), posts=posts)
+
+
+MAX_DRAFT = 5000
+
+
+@router.get("/drafts")
+def drafts(request: Request, session: User) -> Response:
+    return render(request, "drafts.html", result=None, text="", replying_to="")
+
+
+@router.post("/drafts")
+def check_draft(request: Request, session: User, api: UserApi, form: Form) -> Response:
+    """Rendered in the answer itself (no redirect, no flash): the draft is kept nowhere, not even
+    in the console's session."""
+    text = str(form.get("text") or "")[:MAX_DRAFT]
+    replying_to = str(form.get("replying_to") or "")[:MAX_DRAFT]
+    error = None
+    result = None
+    if not text.strip():
+        error = t("drafts.empty")
+    else:
+        try:
+            result = api.post("case_api", "/v1/drafts/check", {"text": text, "replying_to": replying_to or None})
+        except ApiProblem as problem:
+            if problem.status in (401,):
+                raise
+            error = problem.detail
+    response = render(request, "drafts.html", result=result, text=text, replying_to=replying_to, error=error,
+                      status_code=422 if error else 200)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/monitoring/reviews/{review_id}/start")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 
 from tests.browser.helpers import assert_accessible
 from tests.staff_console.conftest import ConsoleStack, shoot, sign_in
+from tests.staff_console.monitoring_helpers import period_ended_last_week
 
 pytestmark = pytest.mark.browser
 
@@ -233,8 +235,10 @@ def test_registry_monitoring_and_sign_in_screens(browser, console_stack, token):
         "platform": "facebook", "handle": "@ABQParks", "profile_url": "https://www.facebook.com/ABQParks",
         "department": "Parks and Recreation", "purpose": "Events"}).json()
     assert httpx.post(case + "/v1/monitoring/sync", headers=token("monitor"), timeout=10).status_code == 200
+    period_ended_last_week(console_stack.case.app, acct["id"])  # a review looks back over a closed period
+    day = (datetime.now(UTC) - timedelta(days=20)).date()
     posts = [{"url": f"https://www.facebook.com/ABQParks/posts/{n}", "account_id": acct["id"],
-              "posted_at": f"2026-11-2{n}T10:00:00Z", "text": f"Post {n}", "comments": []} for n in (1, 2)]
+              "posted_at": f"{day}T1{n}:00:00Z", "text": f"Post {n}", "comments": []} for n in (1, 2)]
     r = httpx.post(case + "/v1/monitoring/imports", headers=token("monitor"), timeout=10,
                    json={"format": "json", "posts": posts})
     assert r.status_code == 200, r.text
@@ -268,7 +272,7 @@ def test_registry_monitoring_and_sign_in_screens(browser, console_stack, token):
     monitor.click("#r-due ~ tbody a, table:has(#r-due) tbody a")
     monitor.fill("#start-sample_size", "2")
     monitor.click("text=Draw the sample and start")
-    assert "not available yet" in monitor.text_content("main")
+    assert "Post 1" in monitor.text_content("main") and "Risk score" in monitor.text_content("main")
     first = monitor.query_selector("select[name=result]")
     first.select_option("fail")
     monitor.click("button:has-text('Record') >> nth=0")
