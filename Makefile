@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgresql lint typecheck openapi install clean bench drills lock lock-check
+.PHONY: run test test-sqlite test-postgresql lint typecheck openapi install clean bench drills lock lock-check eval-monitoring
 
 # Installed from the lock file (exact versions and hashes), then the project itself without deps.
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -59,6 +59,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# issue 18: precision and recall of the monitoring risk scorer per rule, on the held-out labelled set
+eval-monitoring: $(STAMP)
+	$(BIN)/python -m services.case_api.risk_eval --part heldout
 
 drills: $(STAMP)
 	$(BIN)/python -m pytest -m slow tests/drills
