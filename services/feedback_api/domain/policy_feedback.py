@@ -68,7 +68,7 @@ def _feedback(session: Session, reference: str, *, for_update: bool = False) -> 
     q = select(Submission).where(col(Submission.reference) == reference, col(Submission.kind) == FEEDBACK)
     if for_update:
         q = q.with_for_update()
-    sub = session.execute(q).scalar_one_or_none()
+    sub: Submission | None = session.execute(q).scalar_one_or_none()
     if sub is None:
         raise NotFound("No policy feedback with this reference.")
     return sub

@@ -72,7 +72,7 @@ class ReplyIn(InputModel):
 def _item(sub: Submission) -> FeedbackItem:
     return FeedbackItem(reference=sub.reference, policy_id=sub.policy_id, version_id=sub.version_id,
                         section_id=sub.section_id, text=sub.text, rating=sub.rating, received_on=sub.received_on,
-                        reference_check=sub.reference_check, state=policy_feedback.state_of(sub))  # type: ignore[arg-type]
+                        reference_check=sub.reference_check, state=policy_feedback.state_of(sub))
 
 
 def _detail(d: policy_feedback.FeedbackDetail) -> FeedbackDetailOut:
@@ -80,7 +80,7 @@ def _detail(d: policy_feedback.FeedbackDetail) -> FeedbackDetailOut:
     return FeedbackDetailOut(
         **base.model_dump(), allowed_actions=feedback_triage.allowed(d.state),
         outcome_summary=d.submission.outcome_summary,
-        messages=[TriageMessageOut(from_=m.sender, body=m.body, on=m.sent_on) for m in d.messages],  # type: ignore[arg-type]
+        messages=[TriageMessageOut(from_=m.sender, body=m.body, on=m.sent_on) for m in d.messages],
         history=[TriageEventOut(seq=e.seq, action=e.action, from_state=e.from_state, to_state=e.to_state,
                                 actor=e.actor, at=as_utc(e.at).isoformat(), note=e.note) for e in d.events],
     )
@@ -129,7 +129,7 @@ def staff_feedback_reply(reference: Reference, body: ReplyIn, db: DatabaseDep, c
             summary="For policy_api: feedback received per policy and triage state",
             responses=problem_responses(401, 403), tags=["internal"])
 def policy_feedback_counts(db: DatabaseDep, principal: PolicyApi) -> PolicyFeedbackCounts:
-    return PolicyFeedbackCounts(items=[PolicyFeedbackCount(policy_id=c.policy_id, state=c.state, count=c.count)  # type: ignore[arg-type]
+    return PolicyFeedbackCounts(items=[PolicyFeedbackCount(policy_id=c.policy_id, state=c.state, count=c.count)
                                        for c in policy_feedback.counts(db)])
 
 
@@ -139,4 +139,4 @@ def policy_feedback_counts(db: DatabaseDep, principal: PolicyApi) -> PolicyFeedb
 def policy_feedback_ref(reference: Reference, db: DatabaseDep, principal: PolicyApi) -> PolicyFeedbackRef:
     sub = policy_feedback.feedback_ref(db, reference=reference)
     return PolicyFeedbackRef(reference=sub.reference, policy_id=sub.policy_id, version_id=sub.version_id,
-                             state=policy_feedback.state_of(sub), received_on=sub.received_on)  # type: ignore[arg-type]
+                             state=policy_feedback.state_of(sub), received_on=sub.received_on)

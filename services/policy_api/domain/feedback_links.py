@@ -96,7 +96,7 @@ def _visible_links(public: bool):  # type: ignore[no-untyped-def]
                            col(PolicyVersion.id) == col(PolicyFeedbackLink.target_id))
     review_of_link = and_(col(PolicyFeedbackLink.target_type) == Target.review.value,
                           col(PolicyReview.id) == col(PolicyFeedbackLink.target_id))
-    q = (select(PolicyFeedbackLink, PolicyVersion.label, PolicyReview.reviewed_on)
+    q = (select(PolicyFeedbackLink, col(PolicyVersion.label), col(PolicyReview.reviewed_on))
          .select_from(PolicyFeedbackLink)
          .outerjoin(PolicyReview, review_of_link)
          .outerjoin(PolicyVersion, or_(version_of_link, and_(review_of_link,

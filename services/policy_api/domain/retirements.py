@@ -89,6 +89,8 @@ def history(session: Session) -> list[RetirementEvent]:
         .where(col(PolicyVersion.retired_at).is_not(None))
     ).all()
     for version, identifier in retired:
+        if version.retired_at is None:  # pragma: no cover - filtered in SQL
+            continue
         events.append(RetirementEvent(policy_identifier=identifier, version_label=version.label, event="retired",
                                       actor=version.retired_by or "?", at=as_utc(version.retired_at),
                                       reason=version.retirement_reason))

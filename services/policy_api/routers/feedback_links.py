@@ -57,7 +57,7 @@ class FeedbackLinkOut(OutputModel):
 
 def _out(r: feedback_links.LinkRow, *, staff: bool) -> FeedbackLinkOut:
     link = r.link
-    return FeedbackLinkOut(id=link.id, policy_id=link.policy_id, target_type=link.target_type,  # type: ignore[arg-type]
+    return FeedbackLinkOut(id=link.id, policy_id=link.policy_id, target_type=link.target_type,
                            target_id=link.target_id, version_label=r.version_label, reviewed_on=r.reviewed_on,
                            what_changed=link.what_changed, feedback_received_on=link.feedback_received_on,
                            linked_at=link.linked_at, feedback_reference=link.feedback_reference if staff else None,
