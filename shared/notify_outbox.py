@@ -24,7 +24,7 @@ from sqlmodel import col, func, select
 
 from shared.db import Database
 from shared.errors import UpstreamFailed
-from shared.notify import ChatWebhookChannel, SmtpChannel, resolve_target
+from shared.notify import ChatWebhookChannel, Renderable, SmtpChannel, resolve_target
 from shared.outbox import Delivery, Handler, OutboxColumns, PermanentFailure, Topic
 from shared.schemas.notifications import NotificationMessage
 
@@ -115,6 +115,29 @@ def _ok() -> httpx.Response:
     return httpx.Response(200)
 
 
+def deliver_email(channel: SmtpChannel | None, to: str, message: Renderable, *, message_id: str,
+                  stats: NotifyStats) -> httpx.Response:
+    """Send one email for a relay handler. Errors are reduced to their SMTP code or type: an
+    address (which SMTP errors quote) never reaches the logs or the outbox's ``last_error``."""
+    if channel is None:
+        raise UpstreamFailed("Email is not configured.")  # kept pending until it is
+    try:
+        channel.send(to, message, message_id=message_id)
+    except smtplib.SMTPResponseException as exc:
+        stats.count("email", False)
+        if exc.smtp_code >= 500:
+            raise PermanentFailure(f"SMTP {exc.smtp_code}") from None
+        raise UpstreamFailed(f"SMTP {exc.smtp_code}") from None
+    except smtplib.SMTPRecipientsRefused:
+        stats.count("email", False)
+        raise PermanentFailure("SMTP refused the recipient") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        stats.count("email", False)
+        raise UpstreamFailed(f"SMTP: {type(exc).__name__}") from None
+    stats.count("email", True)
+    return _ok()
+
+
 def handlers(config: NotifyConfig, stats: NotifyStats) -> dict[Topic[Any], Handler]:
     """The relay's handlers for the notification topics."""
     email = config.smtp_channel()
@@ -122,23 +145,7 @@ def handlers(config: NotifyConfig, stats: NotifyStats) -> dict[Topic[Any], Handl
 
     def send_email(delivery: Delivery[NotificationMessage]) -> httpx.Response:
         m = delivery.message
-        if email is None:
-            raise UpstreamFailed("Email is not configured.")  # kept pending until it is
-        try:
-            email.send(m.to, m.renderable(), message_id=delivery.id)
-        except smtplib.SMTPResponseException as exc:
-            stats.count("email", False)
-            if exc.smtp_code >= 500:
-                raise PermanentFailure(f"SMTP {exc.smtp_code}") from exc
-            raise UpstreamFailed(f"SMTP {exc.smtp_code}") from exc
-        except smtplib.SMTPRecipientsRefused as exc:
-            stats.count("email", False)
-            raise PermanentFailure("SMTP refused the recipient") from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            stats.count("email", False)
-            raise UpstreamFailed(f"SMTP: {type(exc).__name__}") from exc
-        stats.count("email", True)
-        return _ok()
+        return deliver_email(email, m.to, m.renderable(), message_id=delivery.id, stats=stats)
 
     def send_chat(delivery: Delivery[NotificationMessage]) -> httpx.Response:
         if config.chat_webhook_url is None:

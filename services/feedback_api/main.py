@@ -17,6 +17,7 @@ from services.feedback_api.domain.evidence_worker import EvidenceProcessor
 from services.feedback_api.domain.models import OutboxMessage
 from services.feedback_api.domain.pow import Challenges
 from services.feedback_api.domain.receipts import ReceiptHasher, ReceiptPool
+from services.feedback_api.domain.reporter_updates import handlers as update_handlers
 from services.feedback_api.domain.secrets_store import dev_secret
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.guard import IntakeGuard, LoadMonitor
@@ -26,6 +27,7 @@ from services.feedback_api.schemas import ReportCreate
 from services.feedback_api.settings import FeedbackSettings
 from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
+from shared.notify_outbox import NOTIFY_PEERS, NotifyStats
 from shared.ratelimit import RateLimiter, Rule
 from shared.timeutil import Clock, SystemClock
 from shared.web import create_service_app
@@ -129,8 +131,13 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
                    min_form_age_seconds=settings.nojs_min_form_seconds),
         LoadMonitor(settings.pow_trigger_clients_per_minute),
     )
+    # reporter updates (issue 17): email only to reporters who opted in; the SMTP peer has no /readyz
+    app.state.notify_stats = NotifyStats()
+    updates = update_handlers(app.state.db, app.state.intake.cipher, settings.notify, app.state.notify_stats,
+                              receipt_url=f"{settings.public_base_url.rstrip('/')}/report")
     app.state.relay = FeedbackRelay(
-        app.state.db, OutboxMessage, make_handlers(peers), ready=peers.ready, clock=clock,
+        app.state.db, OutboxMessage, {**make_handlers(peers), **updates},
+        ready=lambda peer: peer not in NOTIFY_PEERS and peers.ready(peer), clock=clock,
         base_backoff=settings.outbox_base_backoff_seconds, max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
         lease=timedelta(seconds=settings.outbox_lease_seconds),

@@ -62,6 +62,9 @@ class ReportCreate(PublicInput):
     categories: list[ViolationCategory] = Field(min_length=1, max_length=len(ViolationCategory))
     description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
     contact_email: Email | None = None
+    notify_updates: bool = Field(default=False, description=(
+        "Email me when there is an update (only with contact_email). The email says only that there is "
+        "an update to read with the receipt. Withdrawn by deleting the contact (POST /v1/receipts/contact/delete)."))
     website: Honeypot | None = None
 
 
@@ -179,7 +182,7 @@ def report_input(body: ReportCreate) -> ReportInput:
     return ReportInput(
         platform=body.platform, categories=tuple(body.categories), description=body.description,
         account_id=body.account_id, account_text=body.account_text, links=tuple(body.links), seen_on=body.seen_on,
-        contact_email=body.contact_email, honeypot=body.website,
+        contact_email=body.contact_email, honeypot=body.website, notify_updates=body.notify_updates,
     )
 
 

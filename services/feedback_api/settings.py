@@ -6,6 +6,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.notify_outbox import NotifyConfig
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS
 from shared.settings import ServiceSettings
 
@@ -123,6 +124,9 @@ class FeedbackSettings(ServiceSettings):
         description="How long a claimed outbox message stays claimed. After a crash its messages are "
         "resent once the lease runs out; too short, and a slow delivery is sent twice (case_api dedupes).",
     )
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description=(
+        "Reporter update emails (issue 17), only to reporters who opted in: FEEDBACK_API_NOTIFY__SMTP_HOST, "
+        "__SMTP_PORT, __SMTP_USERNAME, __SMTP_PASSWORD, __SENDER; off while unset."))
 
     # --- receipts --------------------------------------------------------------------------
     receipt_hash_memory_kib: int = Field(default=19_456, ge=8, le=1_048_576, description="argon2id m (KiB)")

@@ -51,3 +51,10 @@ class WebhookEvent(OutputModel):
     type: EventType
     timestamp: datetime
     data: dict[str, str | None]
+
+
+class ReporterUpdateMessage(InputModel):
+    """feedback_api -> the reporter's email: "there is an update". Only the submission id is
+    stored; the address is decrypted at send time, so an email erased meanwhile is never written to."""
+
+    submission_id: str = Field(max_length=36)

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, select
 from sqlmodel import Session, col
 
+from services.feedback_api.domain import reporter_updates
 from services.feedback_api.domain.models import Contact, Message, OutboxMessage, Submission
 from services.feedback_api.domain.receipts import ReceiptHasher, normalise_receipt
 from services.feedback_api.domain.submissions import VIOLATION
@@ -103,3 +104,4 @@ def delete_contact(db: Database, hasher: ReceiptHasher, *, receipt: str) -> None
     with db.write() as s:
         sub = _by_digest(s, digest)
         s.execute(delete(Contact).where(col(Contact.submission_id) == sub.id))
+        reporter_updates.erase(s, submission_id=sub.id)  # consent to updates goes with the address

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from services.feedback_api.domain import reporter_updates
 from services.feedback_api.domain.contact import ContactCipher
 from services.feedback_api.domain.follow_up import next_seq
 from services.feedback_api.domain.models import Contact, Evidence, IdempotencyKey, Message, Submission
@@ -52,6 +53,7 @@ def record_event(
             return EventResult(status_code=claim.replay.status_code, body=dict(claim.replay.body or {}),
                                replayed=True)
         _apply(s, sub, event)
+        reporter_updates.announce(s, submission_id=sub.id, event_id=event.event_id, today=event.at.date())
         body = {"report_id": sub.id, "status": str(PublicStatus(sub.status)), "applied": True}
         claim.finish(status=200, body=body)
         return EventResult(status_code=200, body=body, replayed=False)

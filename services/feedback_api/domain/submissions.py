@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from services.feedback_api.domain import reporter_updates
 from services.feedback_api.domain.contact import ContactCipher, is_valid_email
 from services.feedback_api.domain.directory import Check, PolicyDirectory
 from services.feedback_api.domain.evidence import CleanFile
@@ -60,6 +61,7 @@ class ReportInput:
     seen_on: date | None = None
     contact_email: str | None = None
     honeypot: str | None = None  # the hidden ``website`` field: people leave it empty
+    notify_updates: bool = False  # "tell me when there is an update" (only with contact_email)
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ def file_report(
         s.add(sub)
         s.flush()
         _add_contact(s, ctx, sub.id, report.contact_email)
+        reporter_updates.opt_in(s, submission_id=sub.id, email=report.contact_email, wanted=report.notify_updates,
+                                today=today)
         refs = _add_evidence(s, sub.id, clean)
         if key is not None and normalised is not None:
             _count_incident(s, key, normalised[:2048], today)

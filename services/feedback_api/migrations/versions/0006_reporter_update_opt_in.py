@@ -4,13 +4,12 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 11:40:00
 
-Placeholder reserved by the lead so that the parallel work of this session keeps one linear
-chain; filled in by the work it is named for.
+Issue 17: a reporter who gave an email and ticked "tell me when there is an update" has a row
+here (the day only); it is deleted with their contact.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'
@@ -19,8 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('update_opt_ins',
+    sa.Column('submission_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('given_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], ),
+    sa.PrimaryKeyConstraint('submission_id')
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('update_opt_ins')
