@@ -9,9 +9,10 @@ from pathlib import Path
 
 import typer
 
-from services.case_api.domain import audit, directory, employees
+from services.case_api.domain import audit, checkpoints, directory, employees
 from services.case_api.settings import CaseSettings
 from shared.db import Database
+from shared.http import ServiceClient
 from shared.timeutil import utcnow
 
 audit_app = typer.Typer(no_args_is_help=True, help="case_api's tamper-evident audit trail.")
@@ -20,19 +21,46 @@ audit_app = typer.Typer(no_args_is_help=True, help="case_api's tamper-evident au
 @audit_app.command("verify")
 def verify(
     database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+    witness_url: str | None = typer.Option(None, help="policy_api, the checkpoints' witness; defaults to "
+                                           "CASE_API_POLICY_API_URL. 'none': compare with case_api's own record"),
+    key_file: str | None = typer.Option(None, help="the checkpoint key file, to check the published signature; "
+                                        "defaults to CASE_API_CHECKPOINT_KEY_FILE"),
 ) -> None:
-    """Recompute every hash of the chain; exit 1 and name the first broken link if any."""
-    url = database_url or CaseSettings().database_url
-    db = Database(url, pool_size=1)
+    """Recompute the whole chain, compare every sealed row with its seal and the database with the latest
+    checkpoint published to the witness; exit 1 and say what is broken, changed or missing."""
+    settings = CaseSettings()
+    db = Database(database_url or settings.database_url, pool_size=1)
+    witness = witness_url or settings.policy_api_url
+    peers = None if witness == "none" else ServiceClient({"policy_api": witness}, timeout=5.0, retries=0)
     try:
-        result = audit.verify(db)
+        result = audit.verify_with_witness(
+            db, peers, public_key=checkpoints.public_key_of(key_file or settings.checkpoint_key_file))
     finally:
         db.dispose()
-    typer.echo(json.dumps({"ok": result.ok, "entries_checked": result.chain.entries_checked,
-                           "first_broken_seq": result.chain.first_broken_seq, "problem": result.chain.problem,
-                           "rows_checked": result.rows_checked, "row_problems": result.row_problems}))
+        if peers is not None:
+            peers.close()
+    typer.echo(json.dumps(audit.document(result), default=str))
     if not result.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+    key_file: str | None = typer.Option(None, help="defaults to CASE_API_CHECKPOINT_KEY_FILE"),
+) -> None:
+    """Sign the chain head now and queue it for the witness (case_api's relay delivers it)."""
+    settings = CaseSettings()
+    key = checkpoints.load_key(key_file or settings.checkpoint_key_file)
+    if key is None:
+        typer.echo("no checkpoint key: set CASE_API_CHECKPOINT_KEY_FILE or --key-file", err=True)
+        raise typer.Exit(2)
+    db = Database(database_url or settings.database_url, pool_size=1)
+    try:
+        cp = checkpoints.checkpoint_once(db, key=key, now=utcnow())
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(None if cp is None else cp.model_dump(mode="json")))
 
 
 cases_app = typer.Typer(no_args_is_help=True, help="case_api's cases.")

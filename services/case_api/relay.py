@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import httpx
 
-from services.case_api.domain import restorative
+from services.case_api.domain import checkpoints, restorative
 from services.case_api.domain.models import OutboxMessage
 from services.case_api.domain.notification_models import WebhookSubscription
 from services.case_api.domain.topics import PRIVILEGE_REVOKE, REPORT_EVENT
@@ -22,6 +22,7 @@ from shared.http import Outcome, ServiceClient, classify
 from shared.notify_outbox import NOTIFY_PEERS, NotifyStats
 from shared.notify_outbox import handlers as notify_handlers
 from shared.outbox import Delivery, OutboxRelay
+from shared.schemas.checkpoints import ChainCheckpoint
 from shared.schemas.messages import PrivilegeRevocationMessage, ReportEventMessage
 from shared.schemas.registry import PrivilegeChangeResult
 from shared.timeutil import Clock
@@ -53,6 +54,10 @@ def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, cloc
                                           result={"status_code": resp.status_code, "error": resp.text[:300]})
         return resp
 
+    def checkpoint(delivery: Delivery[ChainCheckpoint]) -> httpx.Response:
+        return peers.post("policy_api", "/v1/internal/checkpoints", json=delivery.message.model_dump(mode="json"),
+                          idempotency_key=delivery.idempotency_key, request_id=delivery.request_id, retries=0)
+
     # notifications (email, team chat, City systems' webhooks): shared.notify_outbox and shared.webhooks;
     # none of their peers has a /readyz to poll
     stats = notify_stats or NotifyStats()
@@ -60,7 +65,8 @@ def build_relay(settings: CaseSettings, db: Database, peers: ServiceClient, cloc
     notify[WEBHOOK] = webhook_handler(db, WebhookSubscription, clock=clock,
                                       allow_private=settings.notify.allow_private_targets,
                                       count=lambda ok: stats.count("webhook", ok))
-    return OutboxRelay(db, OutboxMessage, {REPORT_EVENT: report_event, PRIVILEGE_REVOKE: revoke, **notify},
+    return OutboxRelay(db, OutboxMessage, {REPORT_EVENT: report_event, PRIVILEGE_REVOKE: revoke,
+                                             checkpoints.CHECKPOINT: checkpoint, **notify},
                        ready=lambda peer: peer not in NOTIFY_PEERS and peers.ready(peer), clock=clock,
                        poll_interval=settings.relay_poll_seconds,
                        lease=timedelta(seconds=settings.relay_lease_seconds))

@@ -40,6 +40,9 @@ class PolicySettings(ServiceSettings):
         "Who hears that a policy's review is due: employee ids or addresses of the records team."))
     notify_review_notice_days: int = Field(default=30, ge=0, le=365,
                                            description="A review is announced this many days before it is due.")
+    checkpoint_public_key: str | None = Field(default=None, max_length=4000, description=(
+        "case_api's audit-chain checkpoint public key (Ed25519, PEM text or a path to a PEM file): the "
+        "witness stores only checkpoints whose signature verifies against it (issue 15)."))
 
     @property
     def feedback_origin_url(self) -> str:

@@ -10,16 +10,18 @@ matches its seal, so a direct edit cannot be laundered by the next legitimate ch
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from services.case_api.domain import audit_chain, sealing
+from services.case_api.domain import audit_chain, checkpoints, sealing
 from services.case_api.domain.models import AuditEntry, AuditHead, Case, RestorativeAction
 from shared.db import Database
+from shared.http import ServiceClient
 
 AUDIT_LOCK_KEY = 0x0A0D17  # pg advisory lock id for appends
 
@@ -77,10 +79,11 @@ class FullVerification:
     row_problems: list[dict[str, Any]] = field(default_factory=list)
     row_problems_total: int = 0
     destroyed: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint: checkpoints.CheckpointCheck | None = None
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and not self.row_problems
+        return self.chain.ok and not self.row_problems and (self.checkpoint is None or self.checkpoint.ok)
 
 
 MAX_ROW_PROBLEMS = 50
@@ -120,3 +123,23 @@ def ensure_sealed(session: Session, row: Any) -> None:
 def is_sealed(session: Session, row: Any) -> bool:
     """True when the row as stored matches the last seal the chain holds for it."""
     return sealing.check_row(session, row) is None
+
+
+def verify_with_witness(db: Database, peers: ServiceClient | None, *,
+                        public_key: Ed25519PublicKey | None) -> FullVerification:
+    """``verify``, and the database compared with the latest checkpoint published to the witness
+    (read first, with no transaction open): entries missing since it are reported."""
+    published = checkpoints.latest_published(peers, db)
+    check = checkpoints.compare(db, published, public_key=public_key)
+    return replace(verify(db), checkpoint=check)
+
+
+def document(result: FullVerification) -> dict[str, Any]:
+    """The verification as the API and ``civicsocial audit verify`` report it."""
+    chain = result.chain
+    cp = result.checkpoint
+    return {"ok": result.ok, "entries_checked": chain.entries_checked, "first_broken_seq": chain.first_broken_seq,
+            "problem": chain.problem, "head_seq": chain.head_seq, "head_hash": chain.head_hash,
+            "rows_checked": result.rows_checked, "row_problems": result.row_problems,
+            "row_problems_total": result.row_problems_total, "destroyed": result.destroyed,
+            "checkpoint": None if cp is None else {**cp.__dict__, "at": cp.at.isoformat() if cp.at else None}}

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 
-from services.case_api.deps import MatrixDep
-from services.case_api.domain import access, audit, cases, ladder, metrics, resealing
+from services.case_api.deps import MatrixDep, PeersDep, SettingsDep
+from services.case_api.domain import access, audit, cases, checkpoints, ladder, metrics, resealing
 from services.case_api.schemas import AuditEntryOut, StaffMetrics
 from services.case_api.schemas_audit import (
     AuditVerifyOut,
@@ -30,16 +30,12 @@ CaseId = Annotated[str, Path(max_length=36)]
 
 
 @router.get("/v1/audit/verify", response_model=AuditVerifyOut, operation_id="audit_verify",
-            summary="Recompute the audit hash chain and report the first broken link",
+            summary="Recompute the whole audit chain, compare every sealed row with its seal and the chain with "
+                    "the latest checkpoint published to the witness",
             responses=problem_responses(401, 403))
-def audit_verify(db: DatabaseDep, principal: Auditor) -> AuditVerifyOut:
-    result = audit.verify(db)
-    chain = result.chain
-    return AuditVerifyOut(ok=result.ok, entries_checked=chain.entries_checked, first_broken_seq=chain.first_broken_seq,
-                          problem=chain.problem, head_seq=chain.head_seq, head_hash=chain.head_hash,
-                          rows_checked=result.rows_checked, row_problems=result.row_problems,
-                          row_problems_total=result.row_problems_total,
-                          destroyed=result.destroyed)
+def audit_verify(db: DatabaseDep, peers: PeersDep, settings: SettingsDep, principal: Auditor) -> AuditVerifyOut:
+    result = audit.verify_with_witness(db, peers, public_key=checkpoints.public_key_of(settings.checkpoint_key_file))
+    return AuditVerifyOut.model_validate(audit.document(result))
 
 
 @router.get("/v1/audit/cases/{case_id}", response_model=list[AuditEntryOut], operation_id="audit_case_entries",

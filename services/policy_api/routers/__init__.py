@@ -6,12 +6,14 @@ from services.policy_api.routers import (
     accounts,
     acknowledgements,
     changes,
+    checkpoints,
     council_reports,
     elements,
     feed,
     feedback_links,
     policies,
     retirements,
+    translations,
     transparency,
 )
 
@@ -21,10 +23,12 @@ ROUTERS: list[APIRouter] = [
     policies.router,
     policies.staff_router,
     retirements.router,
+    translations.router,
     acknowledgements.router,
     feedback_links.router,
     feed.router,
     changes.router,
     council_reports.router,
     transparency.router,
+    checkpoints.router,
 ]

@@ -15,10 +15,9 @@ Create Date: 2026-12-01 11:40:00
   (deploy/postgres-init.sh), and only the owner can alter or disable a trigger.
 Seals of the other case-file tables need no schema change: they live in the entries' detail.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0013'
 down_revision = '0012'
