@@ -32,7 +32,7 @@ class ResealProposal(Base, table=True):
     confirmed_at: datetime | None = None
 
 
-class ChainCheckpoint(Base, table=True):
+class SignedCheckpoint(Base, table=True):
     """A signed checkpoint of the chain head (``domain/checkpoints.py``), kept here as a record of
     what was published; the witness (policy_api) holds the copy that counts."""
 
