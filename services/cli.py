@@ -27,6 +27,7 @@ import typer
 
 from services.devkit import DemoContext
 from services.registry import SERVICES, ServiceSpec
+from shared import signing
 from shared.auth import issue_dev_token
 from shared.settings import AuthSettings
 
@@ -167,6 +168,14 @@ def dev(
             f"{p}CASE_API_URL": urls["case_api"],
             f"{p}LOG_JSON": env.get(f"{p}LOG_JSON", "false"),
         })
+    # issue 15: case_api signs checkpoints of its audit chain with a key outside its database; the
+    # witness (policy_api) verifies them with its public half
+    if "CASE_API_CHECKPOINT_KEY_FILE" not in env:
+        checkpoint_key = (data_dir / "audit-checkpoint-key.pem").resolve()
+        env["CASE_API_CHECKPOINT_KEY_FILE"] = str(checkpoint_key)
+        public = signing.public_pem(signing.generate_key_file(checkpoint_key))
+        env.setdefault("POLICY_API_CHECKPOINT_PUBLIC_KEY", public)
+        env.setdefault("CASE_API_CHECKPOINT_SECONDS", "300")
     procs: list[subprocess.Popen[bytes]] = []
     logs = data_dir / "logs"
     logs.mkdir(exist_ok=True)
