@@ -1,4 +1,5 @@
 """``civicsocial audit verify``: recompute case_api's audit chain from the database.
+``civicsocial cases purge``: apply the retention schedule now (domain/retention.py).
 ``civicsocial cases canonicalise``: rewrite existing employee ids, assignees and departments to their
 keys (audited, re-sealed) and report what could not be mapped."""
 
@@ -103,3 +104,24 @@ def import_employees(
 from services.case_api.commands_monitoring import monitoring_app  # noqa: E402 - issue 18's command group
 
 COMMANDS = [("audit", audit_app), ("cases", cases_app), ("monitoring", monitoring_app)]
+
+
+@cases_app.command("purge")
+def purge(
+    database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+) -> None:
+    """Apply the retention schedule now (issue 15): destroy expired case files, report contents, monitoring
+    posts and export requests not under a legal hold, record each destruction in the audit chain, then
+    compact SQLite (checkpoint, VACUUM). Prints a JSON report; exit 1 when a case was refused (broken seal)."""
+    from services.case_api.domain import retention
+
+    settings = CaseSettings()
+    db = Database(database_url or settings.database_url, pool_size=1)
+    try:
+        report = retention.purge(db, schedule=retention.Schedule.from_overrides(settings.retention_days),
+                                 now=utcnow(), actor="cli:purge")
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(report.as_dict()))
+    if report.refused:
+        raise typer.Exit(1)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.case_api.checkpointer import Checkpointer
 from services.case_api.notifier import NotificationScheduler
 from services.case_api.relay import build_relay
+from services.case_api.retention_scheduler import RetentionScheduler
 from services.case_api.routers import ROUTERS, drafts
 from services.case_api.routers import notifications as notification_routes
 from services.case_api.routers import webhooks as webhook_routes
@@ -39,12 +40,14 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         if settings.relay_enabled:
             app.state.relay.start()
         app.state.scheduler.start()
+        app.state.retention.start()
         app.state.checkpointer.start()
         app.state.notifier.start()
         try:
             yield
         finally:
             app.state.notifier.stop()
+            app.state.retention.stop()
             app.state.scheduler.stop()
             app.state.checkpointer.stop()
             app.state.relay.stop()
@@ -73,5 +76,6 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
     app.state.relay = build_relay(settings, app.state.db, app.state.peers, app.state.clock, app.state.notify_stats)
     app.state.notifier.relay = app.state.relay
     app.state.scheduler = MonitoringScheduler(settings, app.state.db, app.state.peers, app.state.clock)
+    app.state.retention = RetentionScheduler(settings, app.state.db, app.state.clock)  # issue 15 item 5
     app.state.checkpointer = Checkpointer(settings, app.state.db, app.state.clock)  # issue 15: chain head signed
     return app

@@ -61,3 +61,44 @@ class ExportOut(OutputModel):
     result_bytes: int | None
     manifest_sha256: str | None
     keep_until: date = Field(description="The request log entry is kept until this day (1.21.2.519 NMAC).")
+
+
+class HoldIn(InputModel):
+    case_id: str | None = Field(default=None, max_length=36)
+    employee_id: str | None = Field(default=None, max_length=100, description="Every case about this employee.")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReleaseIn(InputModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HoldOut(OutputModel):
+    id: str
+    case_id: str | None
+    employee_key: str | None
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    released_by: str | None
+    released_at: datetime | None
+    release_reason: str | None
+
+
+class RetentionPeriodOut(OutputModel):
+    record_class: str
+    days: int | None = Field(description="null: kept permanently")
+    after: str
+    source: str
+    held_by: str
+
+
+class PurgeOut(OutputModel):
+    on: date
+    cases_destroyed: list[str]
+    content_destroyed: list[str]
+    held: list[str]
+    refused: list[dict[str, str]]
+    posts_destroyed: int
+    export_requests_destroyed: int
+    compacted: bool

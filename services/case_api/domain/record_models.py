@@ -48,3 +48,20 @@ class RecordsExportFile(Base, table=True):
     export_id: str = Field(foreign_key="records_exports.id", primary_key=True, max_length=36)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime
+
+
+class LegalHold(Base, table=True):
+    """A legal hold: nothing of the case (``case_id``), or of any case about the employee
+    (``employee_key``, ``identity.person_key``), is destroyed while it is active (released_at null)."""
+
+    __tablename__ = "legal_holds"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    case_id: str | None = Field(default=None, foreign_key="cases.id", index=True, max_length=36)
+    employee_key: str | None = Field(default=None, index=True, max_length=100)
+    reason: str = Field(max_length=2000)
+    placed_by: str = Field(max_length=100)
+    placed_at: datetime
+    released_by: str | None = Field(default=None, max_length=100)
+    released_at: datetime | None = None
+    release_reason: str | None = Field(default=None, max_length=2000)

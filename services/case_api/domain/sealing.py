@@ -55,6 +55,7 @@ from services.case_api.domain.models import (
     AuditEntry,
     Case,
     CaseDecision,
+    CaseLink,
     CaseMessage,
     CaseNote,
     CaseParty,
@@ -65,6 +66,7 @@ from services.case_api.domain.models import (
     Review,
     ReviewFinding,
 )
+from services.case_api.domain.record_models import LegalHold
 from shared.errors import Conflict
 from shared.timeutil import as_utc, utcnow
 
@@ -494,3 +496,6 @@ register(CaseParty)
 register(Review, case_column=None)
 register(ReviewFinding)
 register(MonitoredPost, case_column=None)
+# issue 15 items 1 and 5: links and merges of cases, legal holds
+register(CaseLink)
+register(LegalHold)

@@ -10,8 +10,19 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api import casefile_render
-from services.case_api.domain import casefile, linking, records_export
-from services.case_api.schemas_records import ExportIn, ExportOut, LinkIn, LinkOut
+from services.case_api.deps import SettingsDep
+from services.case_api.domain import casefile, linking, records_export, retention
+from services.case_api.schemas_records import (
+    ExportIn,
+    ExportOut,
+    HoldIn,
+    HoldOut,
+    LinkIn,
+    LinkOut,
+    PurgeOut,
+    ReleaseIn,
+    RetentionPeriodOut,
+)
 from shared.auth import Principal
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
@@ -103,3 +114,51 @@ def download_export(export_id: CaseId, db: DatabaseDep, clock: ClockDep, princip
     name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in job.request_reference)[:64]
     return Response(content, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="ipra-{name}.zip"', "X-Content-SHA256": job.result_sha256 or ""})
+
+
+Holder = Annotated[Principal, Depends(require_roles(*retention.HOLD_ROLES))]
+
+
+@router.post("/v1/legal-holds", status_code=201, response_model=HoldOut, operation_id="place_legal_hold",
+             summary="A legal hold on a case, or on every case about an employee: nothing of it is destroyed "
+                     "until it is released (audited)", responses=problem_responses(401, 403, 404, 422))
+def place_hold(body: HoldIn, db: DatabaseDep, clock: ClockDep, principal: Holder) -> HoldOut:
+    return HoldOut.model_validate(retention.place_hold(db, principal=principal, case_id=body.case_id,
+                                                       employee_id=body.employee_id, reason=body.reason,
+                                                       now=clock.now()), from_attributes=True)
+
+
+@router.post("/v1/legal-holds/{hold_id}/release", response_model=HoldOut, operation_id="release_legal_hold",
+             summary="Release a legal hold, with a reason (audited)", responses=problem_responses(401, 403, 404, 409))
+def release_hold(hold_id: CaseId, body: ReleaseIn, db: DatabaseDep, clock: ClockDep, principal: Holder) -> HoldOut:
+    return HoldOut.model_validate(retention.release_hold(db, principal=principal, hold_id=hold_id, reason=body.reason,
+                                                         now=clock.now()), from_attributes=True)
+
+
+@router.get("/v1/legal-holds", response_model=list[HoldOut], operation_id="list_legal_holds",
+            summary="Legal holds, newest first (active=true: only those in force)",
+            responses=problem_responses(401, 403))
+def list_holds(db: DatabaseDep, principal: Holder, active: bool | None = None,
+               limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[HoldOut]:
+    return [HoldOut.model_validate(h, from_attributes=True)
+            for h in retention.list_holds(db, active=active, limit=limit, offset=offset)]
+
+
+@router.get("/v1/retention/schedule", response_model=list[RetentionPeriodOut], operation_id="retention_schedule",
+            summary="The retention schedule in force: each record class, its period and the source of its default",
+            responses=problem_responses(401, 403))
+def retention_schedule(settings: SettingsDep, principal: Holder) -> list[RetentionPeriodOut]:
+    schedule = retention.Schedule.from_overrides(settings.retention_days)
+    return [RetentionPeriodOut.model_validate(x) for x in retention.schedule_table(schedule)]
+
+
+@router.post("/v1/retention/purge", response_model=PurgeOut, operation_id="retention_purge",
+             summary="Destroy now what the schedule says has expired (also run daily); each destruction is "
+                     "recorded in the audit chain, and verification reports it as destroyed, not missing",
+             responses=problem_responses(401, 403))
+def retention_purge(db: DatabaseDep, clock: ClockDep, settings: SettingsDep,
+                    principal: Annotated[Principal, Depends(require_roles(*retention.PURGE_ROLES))]) -> PurgeOut:
+    report = retention.purge(db, schedule=retention.Schedule.from_overrides(settings.retention_days),
+                             now=clock.now(), actor=principal.subject)
+    return PurgeOut.model_validate(report.as_dict())

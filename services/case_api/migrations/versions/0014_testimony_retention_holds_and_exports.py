@@ -12,6 +12,7 @@ Written by hand (issue 15 items 1, 5, 6): only this work's own operations.
 - ``case_links``: related and merged cases.
 - ``records_exports`` (the public-records request log, kept four years) and
   ``records_export_files`` (their ZIPs).
+- ``legal_holds``: holds on a case or on an employee (domain/retention.py).
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -78,9 +79,28 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['export_id'], ['records_exports.id']),
         sa.PrimaryKeyConstraint('export_id'),
     )
+    op.create_table(
+        'legal_holds',
+        sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column('case_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column('employee_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column('placed_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column('placed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('released_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column('released_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('release_reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_legal_holds_case_id', 'legal_holds', ['case_id'])
+    op.create_index('ix_legal_holds_employee_key', 'legal_holds', ['employee_key'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_legal_holds_employee_key', table_name='legal_holds')
+    op.drop_index('ix_legal_holds_case_id', table_name='legal_holds')
+    op.drop_table('legal_holds')
     op.drop_table('records_export_files')
     op.drop_index('ix_records_exports_requested_at_id', table_name='records_exports')
     op.drop_index('ix_records_exports_status', table_name='records_exports')
