@@ -41,7 +41,7 @@ async def test_staff_figures_from_sql(make_app, client, token):
         cid = new("Police" if i % 2 else "Parks", ["personal_attack", "other"])
         clock.advance(timedelta(days=days))
         cases.transition_case(db, case_id=cid, principal=INV, target=State.dismissed, now=clock.now(), sla=SLA,
-                              reason="not an official account")
+                              reason="not an official account", outcome_summary="Not a City account.")
         resolved.append(cid)
 
     sustained = new("Police", ["personal_attack"])

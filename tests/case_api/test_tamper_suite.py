@@ -91,7 +91,8 @@ async def case_file(registry, make_app, client, token) -> dict[str, Any]:
                      json={"message_id": "m-1", "body": "I have another screenshot."})
     assert r.status_code == 201, r.text
     inv, hr = token("investigator", subject="inv-1"), token("hr", subject="hr-1")
-    assert (await c.post(f"/v1/cases/{cid}/messages", json={"body": "Thank you, please send it."},
+    assert (await c.post(f"/v1/cases/{cid}/messages", json={"body": "Thank you, please send it.",
+                                                            "report_id": first["report_id"]},
                          headers=token("intake", subject="intake-1"))).status_code == 201
     assert (await c.post(f"/v1/cases/{cid}/notes", json={"body": "Called the PIO."}, headers=inv)).status_code == 201
     assert (await move(c, token, cid, "triaged")).status_code == 200

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from services.case_api.domain import audit, identity
+from services.case_api.domain import audit, identity, timing
 from services.case_api.domain.cases import Sla, emit_report_event, open_case_for_incident
 from services.case_api.domain.models import Case, CaseMessage, CaseReport, IdempotencyKey
 from services.case_api.domain.state_machine import State, public_status
@@ -44,7 +44,8 @@ def intake_report(db: Database, *, report: ReportForward, sender: str, idempoten
             if isinstance(body, dict) and "created" in body:
                 body = {**body, "created": False}
             return Answer(status=200, body=body, replayed=True)
-        case, created = _intake(s, report=report, actor=sender, now=now, sla=sla)
+        # the day, never the moment: see domain/timing.py (SLA clocks start from the day too)
+        case, created = _intake(s, report=report, actor=sender, now=timing.day_of(report.received_on), sla=sla)
         receipt = CaseIntakeReceipt(case_id=case.id, case_reference=case.reference, created=created)
         answer = Answer(status=201 if created else 200, body=receipt.model_dump(mode="json"))
         claim.finish(status=answer.status, body=answer.body)
@@ -61,7 +62,8 @@ def _intake(session: Session, *, report: ReportForward, actor: str, now: datetim
     created = case is None
     if case is None:
         case = Case(
-            reference=new_reference("C"), source="report", state=State.received.value, state_entered_at=now,
+            id=timing.opaque_id(), reference=new_reference("C"), source="report", state=State.received.value,
+            state_entered_at=now,
             due_at=sla.due(State.received, now), department=identity.department(report.department),
             account_id=report.account_id,
             account_text=report.account_text, platform=report.platform.value,
@@ -103,7 +105,7 @@ def reporter_message(db: Database, *, report_id: str, message: ReporterMessage, 
                                   body={"report_id": report_id, **message.model_dump(mode="json")})
         if claim.replay is not None:
             return Answer(status=200, body=claim.replay.body, replayed=True)
-        stored = _store_message(s, report_id=report_id, message=message, now=now)
+        stored = _store_message(s, report_id=report_id, message=message, now=timing.day_of(now))
         body = {"message_id": message.message_id, "stored": stored}
         answer = Answer(status=201 if stored else 200, body=body)
         claim.finish(status=answer.status, body=body)
@@ -116,7 +118,7 @@ def _store_message(session: Session, *, report_id: str, message: ReporterMessage
         raise NotFound("No case holds this report.")
     if session.exec(select(CaseMessage).where(CaseMessage.external_id == message.message_id)).first():
         return False
-    session.add(CaseMessage(case_id=link.case_id, report_id=report_id, direction="from_reporter",
+    session.add(CaseMessage(id=timing.opaque_id(), case_id=link.case_id, report_id=report_id, direction="from_reporter",
                             external_id=message.message_id, body=message.body, created_at=now))
     session.flush()
     audit.append(session, actor="reporter", action="message.received", case_id=link.case_id,
