@@ -13,7 +13,6 @@ from services.policy_api.routers import (
     feedback_links,
     policies,
     retirements,
-    translations,
     transparency,
 )
 
@@ -23,7 +22,6 @@ ROUTERS: list[APIRouter] = [
     policies.router,
     policies.staff_router,
     retirements.router,
-    translations.router,
     acknowledgements.router,
     feedback_links.router,
     feed.router,
