@@ -137,3 +137,20 @@ async def test_the_checkpoint_list_has_a_fixed_query_shape(make_app, client, tok
         assert len(r.json()) == min(seq, 50)
         counts.append(counted.n)
     assert counts[0] == counts[1]
+
+
+async def test_the_latest_checkpoint_is_on_the_transparency_page_and_in_the_feed(make_app, client, token, witness,
+                                                                                 key_file):
+    c = client(witness["app"])
+    key = signing.load_private_key(key_file)
+    d = ChainCheckpoint(seq=41, head_hash="d" * 64, at=T0, key_id=signing.key_id(key), signature="-")
+    d = d.model_copy(update={"signature": signing.sign(key, d.payload())})
+    assert "records-integrity" not in (await c.get("/transparency")).text  # nothing witnessed yet
+    r = await c.post("/v1/internal/checkpoints", json=d.model_dump(mode="json"),
+                     headers=token("service:case_api", subject="service:case_api"))
+    assert r.status_code == 201
+    page = (await c.get("/transparency")).text
+    assert "entry 41" in page and "d" * 64 in page and signing.key_id(key) in page
+    assert "entrada 41" in (await c.get("/transparency", params={"lang": "es"})).text
+    feed = (await c.get("/v1/feed.atom")).text
+    assert "urn:civicsocial:audit-checkpoint:41:" in feed and "audit entry 41" in feed

@@ -7,6 +7,7 @@ from xml.etree import ElementTree as ET  # we only write XML, never parse it
 
 from fastapi import APIRouter, Request, Response
 
+from services.policy_api.domain import checkpoints
 from services.policy_api.domain import feed as feed_rows
 from shared.caching import cached_response
 from shared.timeutil import as_utc
@@ -51,6 +52,12 @@ def atom_feed(request: Request, db: DatabaseDep) -> Response:
         entries.append((as_utc(r.recorded_at), f"urn:civicsocial:policy-review:{r.id}",
                         f"Reviewed: {p.identifier} {p.title} ({outcome})", f"{base}/transparency/policies/{p.id}",
                         summary))
+    cp = checkpoints.latest(db)  # issue 15: the witnessed head of case_api's audit chain
+    if cp is not None:
+        entries.append((as_utc(cp.received_at), f"urn:civicsocial:audit-checkpoint:{cp.seq}:{cp.head_hash}",
+                        f"Case records checkpoint: audit entry {cp.seq}", f"{base}/v1/public/checkpoints/latest",
+                        f"The case records' audit trail reached entry {cp.seq} with hash {cp.head_hash}, signed "
+                        f"{_iso(cp.at)} with key {cp.key_id} and witnessed {_iso(cp.received_at)}."))
     entries.sort(key=lambda e: e[0], reverse=True)
     entries = entries[:MAX_ENTRIES]
 

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from services.policy_api import i18n, views
-from services.policy_api.domain import transparency
+from services.policy_api.domain import checkpoints, transparency
 from services.policy_api.routers._common import CatalogueReady
 from shared.caching import cached_response
 from shared.errors import NotFound
@@ -115,7 +115,7 @@ def transparency_page(request: Request, db: DatabaseDep, clock: ClockDep, lang: 
     cards = [views.card(c, today, _soon(request)) for c in data.cards]
     groups = [(kind, [c for c in cards if c["policy"].kind == kind]) for kind in KIND_ORDER]
     return _render(request, "index.html", lang, groups=[g for g in groups if g[1]], accounts=data.accounts,
-                   metrics=data.metrics, today=today)
+                   metrics=data.metrics, today=today, checkpoint=checkpoints.latest(db))
 
 
 @router.get("/transparency/policies/{policy_id}", operation_id="transparency_policy", response_class=HTMLResponse,
