@@ -151,8 +151,15 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         ready_poll_interval: float = 1.0,
         concurrency: int = 4,
+        hold: Callable[[datetime], Any] | None = None,
+        shuffle: bool = False,
     ) -> None:
+        """``hold(now)``: an extra SQL condition a row must meet to be claimed at ``now`` (None: no
+        condition), e.g. feedback_api's batches; ``shuffle``: claim and deliver due rows in random
+        order rather than oldest first (so delivery order says nothing of creation order)."""
         self.db = db
+        self.hold = hold
+        self.shuffle = shuffle
         self.table = table
         self.topics = {t.name: t for t in handlers}
         self.handlers = {t.name: h for t, h in handlers.items()}
@@ -186,9 +193,12 @@ class OutboxRelay:
                 select(col(t.id))
                 .where(col(t.delivered_at).is_(None), col(t.dead).is_(False), col(t.next_attempt_at) <= now)
                 .where(or_(col(t.lease_until).is_(None), col(t.lease_until) < now))
-                .order_by(col(t.next_attempt_at), col(t.id))
-                .limit(self.batch_size)
             )
+            held = self.hold(now) if self.hold is not None else None
+            if held is not None:
+                due = due.where(held)
+            due = due.order_by(*((func.random(),) if self.shuffle else (col(t.next_attempt_at), col(t.id))))
+            due = due.limit(self.batch_size)
             if self.db.dialect == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             ids = list(s.execute(due).scalars())
@@ -203,9 +213,12 @@ class OutboxRelay:
                 select(t).where(col(t.id).in_(ids), col(t.lease_owner) == self.owner)
                 .order_by(col(t.next_attempt_at), col(t.id))
             ).scalars()
-            return [_Claimed(id=r.id, topic=r.topic, peer=r.peer, payload=r.payload,
-                             idempotency_key=r.idempotency_key, attempts=r.attempts, request_id=r.request_id)
-                    for r in rows]
+            claimed = [_Claimed(id=r.id, topic=r.topic, peer=r.peer, payload=r.payload,
+                                idempotency_key=r.idempotency_key, attempts=r.attempts, request_id=r.request_id)
+                       for r in rows]
+            if self.shuffle:
+                random.SystemRandom().shuffle(claimed)
+            return claimed
 
     def run_once(self) -> int:
         """Claim one batch, deliver it ``concurrency`` at a time, and record every outcome in

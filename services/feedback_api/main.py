@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.feedback_api.domain.contact import ContactCipher, decode_key
+from services.feedback_api.domain.batching import Batching
 from services.feedback_api.domain.delivery import FeedbackRelay, make_handlers
 from services.feedback_api.domain.directory import PolicyDirectory
 from services.feedback_api.domain.evidence import EvidenceLimits
@@ -135,12 +136,15 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
     app.state.notify_stats = NotifyStats()
     updates = update_handlers(app.state.db, app.state.intake.cipher, settings.notify, app.state.notify_stats,
                               receipt_url=f"{settings.public_base_url.rstrip('/')}/report")
+    app.state.batching = Batching(window_seconds=settings.forward_batch_window_seconds or 0,
+                                  key=_secret(settings, "rate_limit_key_secret").encode())
     app.state.relay = FeedbackRelay(
         app.state.db, OutboxMessage, {**make_handlers(peers), **updates},
         ready=lambda peer: peer not in NOTIFY_PEERS and peers.ready(peer), clock=clock,
         base_backoff=settings.outbox_base_backoff_seconds, max_backoff=settings.outbox_max_backoff_seconds,
         poll_interval=settings.outbox_poll_seconds,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
+        hold=app.state.batching.hold, shuffle=app.state.batching.enabled,
     )
     app.state.open311_key_hashes = key_hashes(open311_keys(settings))
     return app

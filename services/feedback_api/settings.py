@@ -124,6 +124,11 @@ class FeedbackSettings(ServiceSettings):
         description="How long a claimed outbox message stays claimed. After a crash its messages are "
         "resent once the lease runs out; too short, and a slow delivery is sent twice (case_api dedupes).",
     )
+    forward_batch_window_seconds: int | None = Field(
+        default=None, ge=0, le=86_400,
+        description="What reporters send reaches case_api in batches, at a random moment of the window after the "
+        "one it was written in, in random order (domain/batching.py), so arrival cannot be matched against network "
+        "logs. Default: 3600 in production, 0 (at once) in dev and tests.")
     notify: NotifyConfig = Field(default_factory=NotifyConfig, description=(
         "Reporter update emails (issue 17), only to reporters who opted in: FEEDBACK_API_NOTIFY__SMTP_HOST, "
         "__SMTP_PORT, __SMTP_USERNAME, __SMTP_PASSWORD, __SENDER; off while unset."))
@@ -137,6 +142,12 @@ class FeedbackSettings(ServiceSettings):
         "not wait on argon2id; refilled while the process is idle. 0 disables the pool (every receipt is "
         "hashed when it is issued).",
     )
+
+    @model_validator(mode="after")
+    def _batch_window_by_mode(self) -> FeedbackSettings:
+        if self.forward_batch_window_seconds is None:
+            self.forward_batch_window_seconds = 3600 if self.mode == "production" else 0
+        return self
 
     @model_validator(mode="after")
     def _production_secrets(self) -> FeedbackSettings:

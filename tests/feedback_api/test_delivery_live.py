@@ -99,9 +99,12 @@ def test_report_filed_while_case_api_is_down_arrives_exactly_once(fb_app, make_a
             # and back: a handler writes to the reporter in case_api; the receipt view shows it
             with Session(case_engine) as s:
                 case_id = s.execute(text("SELECT id FROM cases")).scalar_one()
+                report_id = s.execute(text("SELECT report_id FROM case_reports WHERE reference = :r"),
+                                      {"r": filed["reference"]}).scalar_one()
             staff = token("admin", "intake", "investigator", subject="inv-1")
-            with httpx.Client(base_url=case.url, timeout=10) as cc:
-                r = cc.post(f"/v1/cases/{case_id}/messages", json={"body": "Thank you, we are on it."}, headers=staff)
+            with httpx.Client(base_url=case.url, timeout=10) as cc:  # to one report of the case (issue 14 item 5)
+                r = cc.post(f"/v1/cases/{case_id}/messages", json={"body": "Thank you, we are on it.",
+                                                                   "report_id": report_id}, headers=staff)
                 assert r.status_code == 201, r.text
 
             def city_message() -> bool:

@@ -177,7 +177,8 @@ def export_row(case: Case) -> dict[str, Any]:
     return out
 
 
-def start_export(db: Database, *, principal: Principal, where: CaseSearch, fmt: str, now: datetime) -> SelectOfScalar[Case]:
+def start_export(db: Database, *, principal: Principal, where: CaseSearch, fmt: str,
+                 now: datetime) -> SelectOfScalar[Case]:
     """Check the search and audit the export (before the first byte is sent); returns the query
     ``export_rows`` walks."""
     _may_filter_by_employee(principal, where)

@@ -31,14 +31,15 @@ def make_handlers(peers: ServiceClient) -> dict[Topic[Any], Handler]:
     """One handler per topic. ``retries=0``: the relay owns retrying (backoff, ready wake)."""
 
     def forward_report(delivery: Delivery[ReportForward]) -> httpx.Response:
+        # no X-Request-ID for what reporters send: it would link case_api's logs to the filing (batching.py)
         return peers.post("case_api", "/v1/intake/reports", json=delivery.message.model_dump(mode="json"),
-                          idempotency_key=delivery.idempotency_key, request_id=delivery.request_id, retries=0)
+                          idempotency_key=delivery.idempotency_key, request_id=None, retries=0)
 
     def forward_message(delivery: Delivery[ReporterMessageMessage]) -> httpx.Response:
         message = delivery.message
         return peers.post("case_api", f"/v1/intake/reports/{message.report_id}/messages",
                           json=message.message.model_dump(mode="json"),
-                          idempotency_key=delivery.idempotency_key, request_id=delivery.request_id, retries=0)
+                          idempotency_key=delivery.idempotency_key, request_id=None, retries=0)
 
     return {REPORT_FORWARD: forward_report, REPORTER_MESSAGE: forward_message}
 
