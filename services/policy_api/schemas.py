@@ -323,6 +323,9 @@ class ReviewOut(OutputModel):
     notes: str
     reviewer: str | None = Field(default=None, description="Only for staff callers.")
     recorded_at: datetime
+    feedback_at_review: dict[str, int] | None = Field(
+        default=None, description="Residents' feedback on the policy received by the time of the review, by triage "
+                                  "state (received, considered, answered, closed); null when it could not be counted.")
 
 
 class DueReview(OutputModel):

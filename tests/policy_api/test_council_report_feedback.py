@@ -54,6 +54,10 @@ async def test_report_counts_feedback_and_shows_attestations_and_retirements(mak
         r = await api.post(f"/v1/policies/{pid}/reviews", json={"outcome": "reaffirmed", "notes": "Annual review."},
                            headers=token("policy_approver", subject="emp-approver"))
         review_id = r.json()["id"]
+        # the review records the feedback received by then, by triage state (read from feedback_api)
+        assert r.json()["feedback_at_review"] == {"received": 1, "considered": 0, "answered": 1, "closed": 1}
+        public = (await api.get(f"/v1/policies/{pid}/reviews")).json()["items"][0]
+        assert public["feedback_at_review"] == {"received": 1, "considered": 0, "answered": 1, "closed": 1}
         r = await api.post(f"/v1/policies/{pid}/feedback-links", headers=staff,
                            json={"feedback_reference": refs[1], "review_id": review_id, "what_changed": ""})
         assert r.status_code == 201, r.text
@@ -77,6 +81,7 @@ async def test_report_counts_feedback_and_shows_attestations_and_retirements(mak
         assert f"SMP-1 version {draft['label']}" in text  # what the feedback informed
         assert "Section 1 now defines arguing with the public." in text
         assert "Considered; no change." in text and "Residents' feedback considered: 1" in text
+        assert "Residents' feedback received by then: 3 (1 answered, 1 closed)" in text
         for ref in refs:
             assert ref not in html  # no references in a document for Council
         # attestations: every element of the version in force, by its approver
@@ -86,6 +91,9 @@ async def test_report_counts_feedback_and_shows_attestations_and_retirements(mak
         assert "retired (confirmed) emp-ap" in text and "SMP-1 covers it." in text
 
         fb.stop()
+        r = await api.post(f"/v1/policies/{pid}/reviews", json={"outcome": "reaffirmed"},
+                           headers=token("policy_approver", subject="emp-approver"))
+        assert r.status_code == 201 and r.json()["feedback_at_review"] is None  # not counted, not invented
         report = (await api.post("/v1/council-reports", headers=token("records_manager"))).json()
         text = _text((await api.get(report["html_url"], headers=token("admin"))).text)
         assert "counts not available (feedback_api did not answer)" in text

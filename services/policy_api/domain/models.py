@@ -174,6 +174,9 @@ class PolicyReview(Base, table=True):
     notes: str = Field(default="", max_length=4000)
     reviewer: str = Field(max_length=200)
     recorded_at: datetime
+    # Residents' feedback on the policy received by the time of the review, by triage state, as feedback_api
+    # counted it when the review was recorded (issue 20 item 5); None: feedback_api did not answer.
+    feedback_at_review: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class PolicyFeedbackLink(Base, table=True):

@@ -7,6 +7,7 @@ two on both databases)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -28,6 +29,7 @@ from services.policy_api.domain.policies import (
 )
 from shared.db import Database
 from shared.errors import Conflict, ValidationFailed, field_error
+from shared.schemas.policy_feedback import PolicyFeedbackCounts
 from shared.timeutil import as_utc
 
 
@@ -52,7 +54,14 @@ class NewReview:
     reviewed_on: date | None = None  # default: today
 
 
-def record_review(db: Database, ctx: WriteContext, *, policy_id: str, review: NewReview) -> PolicyReview:
+def record_review(db: Database, ctx: WriteContext, *, policy_id: str, review: NewReview,
+                  feedback: Callable[[], PolicyFeedbackCounts | None] = lambda: None) -> PolicyReview:
+    """``feedback`` reads feedback_api's counts (no transaction open yet): the review records the residents'
+    feedback on this policy received by then, by triage state (None when feedback_api did not answer)."""
+    counts = feedback()
+    at_review = None if counts is None else {
+        state: sum(c.count for c in counts.items if c.policy_id == policy_id and c.state == state)
+        for state in ("received", "considered", "answered", "closed")}
     with db.write() as s:
         policy = get_policy(s, policy_id, public=False)
         current = current_version(s, policy.id)
@@ -63,7 +72,8 @@ def record_review(db: Database, ctx: WriteContext, *, policy_id: str, review: Ne
             raise ValidationFailed("A review cannot be recorded for a future date.",
                                    errors=[field_error(["body", "reviewed_on"], "In the future.")])
         row = PolicyReview(policy_id=policy.id, version_id=current.id, reviewed_on=reviewed_on,
-                           outcome=review.outcome, notes=review.notes or "", reviewer=ctx.actor, recorded_at=ctx.now)
+                           outcome=review.outcome, notes=review.notes or "", reviewer=ctx.actor, recorded_at=ctx.now,
+                           feedback_at_review=at_review)
         s.add(row)
         s.flush()
         changelog.record(s, actor=ctx.actor, action="policy.reviewed", entity_type="policy", entity_id=policy.id,

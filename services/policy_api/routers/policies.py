@@ -350,7 +350,8 @@ def confirm_retirement(request: Request, policy_id: str, version_id: str, db: Da
 def record_review(request: Request, policy_id: str, body: ReviewIn, db: DatabaseDep, clock: ClockDep,
                   principal: Principal = Depends(require_roles(*REVIEWERS))) -> ReviewOut:
     new = reviews.NewReview(outcome=_enum(body.outcome), notes=body.notes, reviewed_on=body.reviewed_on)
-    review = reviews.record_review(db, write_ctx(request, principal, clock), policy_id=policy_id, review=new)
+    review = reviews.record_review(db, write_ctx(request, principal, clock), policy_id=policy_id, review=new,
+                                   feedback=request.app.state.feedback_source.counts)
     return views.review_out(review, staff=True)
 
 

@@ -5,7 +5,8 @@ Revises: 0012
 Create Date: 2026-12-01 11:40:00
 
 Issue 20 item 5: policy staff link a resident's policy feedback (feedback_api's public reference,
-checked there before the write) to the version or the review it informed, with what changed.
+checked there before the write) to the version or the review it informed, with what changed; a review
+records the feedback on the policy received by then, by triage state (``feedback_at_review``).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,9 +39,13 @@ def upgrade() -> None:
                               unique=False)
         batch_op.create_index(batch_op.f('ix_policy_feedback_links_policy_id'), ['policy_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_policy_feedback_links_target_id'), ['target_id'], unique=False)
+    with op.batch_alter_table('policy_reviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('feedback_at_review', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('policy_reviews', schema=None) as batch_op:
+        batch_op.drop_column('feedback_at_review')
     with op.batch_alter_table('policy_feedback_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_policy_feedback_links_target_id'))
         batch_op.drop_index(batch_op.f('ix_policy_feedback_links_policy_id'))
