@@ -117,3 +117,15 @@ async def test_the_integrity_view_and_proposals_have_a_fixed_query_shape(make_ap
         assert len(r.json()) == n
         counts.append((integrity.n, listed.n))
     assert counts[0] == counts[1], counts
+
+
+async def test_seals_are_not_shown_to_auditors(make_app, client, token):
+    """A seal's column hashes could confirm a guess of the employee's id: auditors read entries without them."""
+    c = client(make_app("case_api"))
+    cid = (await staff_case(c, token))["id"]
+    assert (await c.post(f"/v1/cases/{cid}/employee", json={"employee_id": "emp-5"},
+                         headers=token("investigator"))).status_code == 200
+    by_auditor = (await c.get(f"/v1/audit/cases/{cid}", headers=token("auditor"))).json()
+    by_admin = (await c.get(f"/v1/audit/cases/{cid}", headers=token("admin"))).json()
+    assert by_auditor and all("seals" not in e["detail"] for e in by_auditor)
+    assert any("seals" in e["detail"] for e in by_admin)
