@@ -4,6 +4,7 @@ without the tick, or after erasing their contact, nothing is sent."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ import services.feedback_api.main  # noqa: F401 - registers every feedback_api t
 from services.feedback_api.domain.models import OutboxMessage, Submission
 from services.feedback_api.domain.reporter_updates import UpdateOptIn
 from tests.feedback_api.conftest import report_body
+from tests.feedback_api.test_intake_abuse import FORM_TOKEN, at, nojs_form
 from tests.support.smtp import smtp_sink
 
 CASE = {"subject": "service:case_api"}
@@ -100,3 +102,25 @@ async def test_erasing_the_contact_withdraws_consent_even_for_a_queued_update(fb
     with Session(engine) as s:
         assert s.execute(select(UpdateOptIn)).all() == []
         assert s.execute(select(OutboxMessage).where(OutboxMessage.topic == "reporter_update")).all() == []
+
+
+async def test_the_form_explains_the_tick_and_records_it_only_when_ticked(fb_app, client, databases, sink):
+    ours = {"Sec-Fetch-Site": "same-origin", "Origin": "https://feedback.cabq.gov"}
+
+    app = _app(fb_app, sink)
+    async with at(app, "203.0.113.7") as resident:
+        page = await resident.get("/report")
+        assert 'name="notify_updates"' in page.text and 'aria-describedby="cs-notify_updates-hint"' in page.text
+        assert "say only that there is an update" in page.text and "erase your email" in page.text
+        spanish = await resident.get("/report", params={"lang": "es"})
+        assert "Avísenme por correo cuando haya una novedad" in spanish.text
+        assert FORM_TOKEN.search(page.text)
+        for ticked in (True, False):
+            token = app.state.guard.challenges.issue(now=time.time() - 30).text
+            form = nojs_form(token, contact_email="resident@example.org")
+            if ticked:
+                form["notify_updates"] = "true"
+            r = await resident.post("/report", data=form, headers=ours)
+            assert r.status_code == 200 and 'id="cs-reference"' in r.text
+    with Session(databases["feedback_api"].engine) as s:
+        assert len(s.execute(select(UpdateOptIn)).all()) == 1

@@ -217,6 +217,7 @@ def report_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: Set
         "description": form.one("description") or None,
         "seen_on": form.one("seen_on") or None,
         "contact_email": form.one("contact_email") or None,
+        "notify_updates": form.one("notify_updates") == "true",
         "website": form.one("website") or None,
     }
     if account and account != "__other":

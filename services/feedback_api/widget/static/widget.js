@@ -620,6 +620,12 @@ function reportView() {
   const mb = Math.round(limits.max_file_bytes / (1024 * 1024));
 
   const email = h("input", { type: "email", autocomplete: "email", spellcheck: "false" });
+  // Reporter updates (issue 17): sent only with an email; the email says only that there is an update.
+  const notify = h("input", { type: "checkbox", name: "notify_updates", value: "true", id: "cs-notify_updates",
+    "aria-describedby": "cs-notify_updates-hint" });
+  const notifyField = h("div", { class: "cs-field", id: "cs-notify_updates-field" },
+    h("div", { class: "cs-check" }, notify, h("label", { for: "cs-notify_updates", text: "field.notify_updates.label" })),
+    hint("cs-notify_updates-hint", "field.notify_updates.hint"));
   const progressBar = h("progress", { id: "cs-progress-bar", max: "100", value: "0" });
   const progressText = h("span", { id: "cs-progress-text" });
   const progress = h("div", { class: "cs-progress", hidden: true },
@@ -638,6 +644,7 @@ function reportView() {
     field("evidence", "field.evidence.label", files,
       { hintKey: "field.evidence.hint", hintArgs: { files: limits.max_files, mb }, optional: true, extra: [fileList] }),
     field("contact_email", "field.email.label", email, { hintKey: "field.email.hint", optional: true }),
+    notifyField,
     progress,
     h("div", { class: "cs-actions" }, submit, backButton()),
   );
@@ -708,6 +715,7 @@ function reportView() {
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(contact)) errors.push({ target: "cs-contact_email", key: "error.email_invalid" });
       else report.contact_email = contact;
     }
+    if (report.contact_email && notify.checked) report.notify_updates = true;
     if (errors.length) {
       showErrors(form, errors);
       return;
