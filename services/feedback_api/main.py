@@ -22,6 +22,7 @@ from services.feedback_api.domain.reporter_updates import handlers as update_han
 from services.feedback_api.domain.secrets_store import dev_secret
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.guard import IntakeGuard, LoadMonitor
+from services.feedback_api.retention_scheduler import RetentionScheduler
 from services.feedback_api.routers import ROUTERS
 from services.feedback_api.routers.open311 import key_hashes, open311_keys
 from services.feedback_api.schemas import ReportCreate
@@ -74,10 +75,12 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         if settings.outbox_enabled:
             relay.start()
         pool.start()
+        app.state.retention.start()
         app.state.intake.evidence.warm()
         try:
             yield
         finally:
+            app.state.retention.stop()
             pool.stop()
             relay.stop()
             app.state.peers.close()
@@ -133,6 +136,7 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         LoadMonitor(settings.pow_trigger_clients_per_minute),
     )
     # reporter updates (issue 17): email only to reporters who opted in; the SMTP peer has no /readyz
+    app.state.retention = RetentionScheduler(settings, app.state.db, app.state.clock)  # issue 15 item 5
     app.state.notify_stats = NotifyStats()
     updates = update_handlers(app.state.db, app.state.intake.cipher, settings.notify, app.state.notify_stats,
                               receipt_url=f"{settings.public_base_url.rstrip('/')}/report")

@@ -133,6 +133,17 @@ class FeedbackSettings(ServiceSettings):
         "Reporter update emails (issue 17), only to reporters who opted in: FEEDBACK_API_NOTIFY__SMTP_HOST, "
         "__SMTP_PORT, __SMTP_USERNAME, __SMTP_PASSWORD, __SENDER; off while unset."))
 
+    # --- retention (issue 15; docs/records.md) -----------------------------------------------
+    retention_content_days: int = Field(default=30, ge=0, le=3650, description=(
+        "Days after a report is closed, and case_api has acknowledged it, before its description, links and "
+        "messages are deleted here (case_api keeps the case file)."))
+    retention_contact_days: int = Field(default=30, ge=0, le=3650,
+                                        description="Days after a report is closed before its contact is deleted.")
+    retention_evidence_days: int = Field(default=6 * 365, ge=0, le=36500, description=(
+        "Days after a report is closed before its evidence files are deleted (case_api keeps their hashes)."))
+    retention_purge_seconds: float = Field(default=86400, ge=0, le=7 * 86400,
+                                           description="How often the purge runs (0 disables it).")
+
     # --- receipts --------------------------------------------------------------------------
     receipt_hash_memory_kib: int = Field(default=19_456, ge=8, le=1_048_576, description="argon2id m (KiB)")
     receipt_hash_time_cost: int = Field(default=2, ge=1, le=10, description="argon2id t")

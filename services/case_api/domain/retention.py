@@ -33,7 +33,6 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import text
 from sqlmodel import Session, col, or_, select
 
 from services.case_api.domain import access, audit, identity, sealing
@@ -52,6 +51,7 @@ from services.case_api.domain.models import (
 )
 from services.case_api.domain.record_models import LegalHold, RecordsExport, RecordsExportFile
 from services.case_api.domain.state_machine import TERMINAL
+from shared import sqlite_compact
 from shared.auth import Principal, Role
 from shared.db import Database
 from shared.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -221,11 +221,6 @@ CASE_FILE_TABLES: tuple[type[Any], ...] = (CaseMessage, CaseNote, CaseDecision, 
                                            CaseParty, LegalHold, CaseReport)
 
 
-def _secure(session: Session) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA secure_delete=ON"))
-
-
 def _expired_cases(db: Database, cutoff: datetime) -> list[str]:
     with db.read() as s:
         return list(s.exec(select(Case.id).where(col(Case.state).in_([t.value for t in TERMINAL]),
@@ -288,7 +283,7 @@ def purge(db: Database, *, schedule: Schedule, now: datetime, actor: str = "serv
         for case_id in _expired_cases(db, cut):
             try:
                 with db.write() as s:
-                    _secure(s)
+                    sqlite_compact.secure(s)
                     case = s.get(Case, case_id, with_for_update=True)
                     if case is None:
                         continue
@@ -316,7 +311,7 @@ def purge(db: Database, *, schedule: Schedule, now: datetime, actor: str = "serv
                                  "export_requests": report.export_requests_destroyed, "held": len(report.held),
                                  "refused": len(report.refused)}, now=now)
         if compact:
-            report.compacted = compact_sqlite(db)
+            report.compacted = sqlite_compact.compact(db)
     return report
 
 
@@ -324,7 +319,7 @@ def _destroy_posts(db: Database, cutoff: datetime, *, on: date, actor: str) -> i
     schedule = RecordClass.monitoring_posts.value
     mark = DESTROYED.format(schedule=schedule, on=on.isoformat())
     with db.write() as s:
-        _secure(s)
+        sqlite_compact.secure(s)
         posts = list(s.exec(select(MonitoredPost).where(col(MonitoredPost.imported_at) <= cutoff,
                                                         col(MonitoredPost.text) != mark).limit(BATCH * 5)))
         for p in posts:
@@ -339,7 +334,7 @@ def _destroy_posts(db: Database, cutoff: datetime, *, on: date, actor: str) -> i
 
 def _destroy_export_requests(db: Database, *, on: date, actor: str, now: datetime) -> int:
     with db.write() as s:
-        _secure(s)
+        sqlite_compact.secure(s)
         jobs = list(s.exec(select(RecordsExport).where(col(RecordsExport.keep_until) < on).limit(BATCH)))
         for job in jobs:
             blob = s.get(RecordsExportFile, job.id)
@@ -351,25 +346,6 @@ def _destroy_export_requests(db: Database, *, on: date, actor: str, now: datetim
                          detail={"export_id": job.id, "schedule": RecordClass.export_requests.value,
                                  "on": on.isoformat()}, now=now)
         return len(jobs)
-
-
-def compact_sqlite(db: Database) -> bool:
-    """Checkpoint the WAL into the file and truncate it, rebuild the file (VACUUM) so no freed page
-    keeps destroyed content, and truncate the WAL the VACUUM wrote. False on PostgreSQL."""
-    engine = db.writer
-    if engine.dialect.name != "sqlite":
-        return False
-    with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        cur = raw.cursor()
-        try:
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cur.execute("VACUUM")
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            cur.close()
-    return True
 
 
 def schedule_table(schedule: Schedule) -> list[dict[str, Any]]:

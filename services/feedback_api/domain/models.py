@@ -43,7 +43,9 @@ class Submission(Base, table=True):
     __tablename__ = "submissions"
     # Open311's request list and the staff feedback list: one kind, by day, newest first.
     __table_args__ = (Index("ix_submissions_kind_received_on", "kind", "received_on"),
-                      Index("ix_submissions_kind_triage_state", "kind", "triage_state"))
+                      Index("ix_submissions_kind_triage_state", "kind", "triage_state"),
+                      # the retention purge: closed reports by the day they closed (domain/retention.py)
+                      Index("ix_submissions_retention", "kind", "status", "updated_on"))
 
     id: str = Field(default_factory=random_id, primary_key=True, max_length=36)
     reference: str = Field(max_length=32, unique=True)

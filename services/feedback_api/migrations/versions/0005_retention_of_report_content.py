@@ -1,16 +1,14 @@
-"""retention of report content
+"""retention of report content: an index for the purge
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 11:40:00
 
-Placeholder reserved by the lead so that the parallel work of this session keeps one linear
-chain; filled in by the work it is named for.
+Written by hand (issue 15 item 5): feedback_api's purge (domain/retention.py) finds closed
+violation reports by the day they closed; the content it deletes needs no new column (the
+description is set null, the contact, messages, evidence and delivered outbox rows deleted).
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'
@@ -19,8 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index('ix_submissions_retention', 'submissions', ['kind', 'status', 'updated_on'])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_submissions_retention', table_name='submissions')
