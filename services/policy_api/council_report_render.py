@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from services.policy_api.domain import markdown
+from services.policy_api.domain import checkpoints, markdown
 from services.policy_api.domain.council_report import ChainHead, ReportData, TransparencyCheck
 from shared import pdf as shared_pdf
+from shared.db import Database
 from shared.errors import UpstreamFailed
 from shared.http import ServiceClient
 from shared.timeutil import Clock, as_utc
@@ -81,7 +82,14 @@ def check_transparency(peers: ServiceClient, clock: Clock, *, url: str, timeout:
                              error=None if resp.status_code == 200 else f"HTTP {resp.status_code}")
 
 
-def chain_head() -> ChainHead:
-    return ChainHead(available=False, note=(
-        "Not available: case_api publishes no signed audit checkpoint, and shows its audit chain head only to "
-        "auditors (GET /v1/audit/verify on case_api); an auditor can attach that figure to this communication."))
+def chain_head(db: Database | None = None) -> ChainHead:
+    """The latest checkpoint of case_api's audit chain that this service witnessed (issue 15)."""
+    cp = checkpoints.latest(db) if db is not None else None
+    if cp is None:
+        return ChainHead(available=False, note=(
+            "Not available: case_api publishes no signed audit checkpoint, and shows its audit chain head only to "
+            "auditors (GET /v1/audit/verify on case_api); an auditor can attach that figure to this communication."))
+    return ChainHead(available=True, seq=cp.seq, hash=cp.head_hash, note=(
+        f"The latest signed checkpoint of case_api's audit trail, signed {as_utc(cp.at).isoformat(timespec='seconds')} "
+        f"with key {cp.key_id} and witnessed by policy_api {as_utc(cp.received_at).isoformat(timespec='seconds')} "
+        "(GET /v1/public/checkpoints/latest). An entry removed from the trail after it no longer matches."))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -154,3 +155,16 @@ async def test_the_latest_checkpoint_is_on_the_transparency_page_and_in_the_feed
     assert "entrada 41" in (await c.get("/transparency", params={"lang": "es"})).text
     feed = (await c.get("/v1/feed.atom")).text
     assert "urn:civicsocial:audit-checkpoint:41:" in feed and "audit entry 41" in feed
+
+
+def test_the_council_report_cites_the_latest_checkpoint(token, witness, key_file):
+    key = signing.load_private_key(key_file)
+    d = ChainCheckpoint(seq=42, head_hash="e" * 64, at=T0, key_id=signing.key_id(key), signature="-")
+    d = d.model_copy(update={"signature": signing.sign(key, d.payload())})
+    with httpx.Client(base_url=witness["server"].url, timeout=60) as c:
+        assert c.post("/v1/internal/checkpoints", json=d.model_dump(mode="json"),
+                      headers=token("service:case_api", subject="service:case_api")).status_code == 201
+        r = c.post("/v1/council-reports", headers=token("policy_approver"))
+        assert r.status_code in (200, 201), r.text
+        html = c.get(r.json()["html_url"], headers=token("policy_approver")).text
+    assert "entry 42" in html and "e" * 64 in html and "publishes no signed audit checkpoint" not in html

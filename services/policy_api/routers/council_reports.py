@@ -46,7 +46,7 @@ def generate(request: Request, db: DatabaseDep, clock: ClockDep, principal: Repo
         db, write_ctx(request, principal, clock),
         transparency=partial(render.check_transparency, state.peers, clock, url=url,
                              timeout=max(5.0, settings.metrics_timeout_seconds)),
-        metrics=state.metrics_source.fetch, chain=render.chain_head, render=render.render_html,
+        metrics=state.metrics_source.fetch, chain=partial(render.chain_head, db), render=render.render_html,
         feedback=state.feedback_source.counts,
     )
     return _out(report)
