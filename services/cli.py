@@ -13,6 +13,7 @@ in ``services/<name>/commands.py`` (e.g. ``civicsocial audit verify`` from case_
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -139,6 +140,34 @@ def makemigration(
         command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
 
 
+DEV_MAIL_PORT = 8025
+
+
+def _dev_mail(data_dir: Path, host: str, env: dict[str, str],
+              procs: list[subprocess.Popen[bytes]], logs: Path, detach: bool, port: int = DEV_MAIL_PORT) -> str:
+    """Start the local mail sink (``services/devmail.py``) when aiosmtpd is installed (the dev extra)
+    and point every service's notifications at it; say where dev mail goes either way."""
+    mail_dir = (data_dir / "mail").resolve()
+    if importlib.util.find_spec("aiosmtpd") is None:
+        return ("Notifications: email is off (no mail sink: pip install -e '.[dev]' for aiosmtpd, or set "
+                "<SERVICE>_NOTIFY__SMTP_HOST); each service still records what it would send.")
+    procs.append(subprocess.Popen(
+        [sys.executable, "-m", "services.devmail", "--host", host, "--port", str(port),
+         "--dir", str(mail_dir)],
+        env=env, stdout=(logs / "devmail.log").open("ab"), stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        start_new_session=detach))
+    console = f"http://{host}:{FRONTENDS['staff_console'][1]}" if "staff_console" in FRONTENDS else ""
+    for spec in SERVICES.values():
+        p = spec.env_prefix
+        for key, value in (("SMTP_HOST", host), ("SMTP_PORT", str(port)), ("SMTP_STARTTLS", "false"),
+                           ("EMAIL_DOMAIN", "cabq.example"), ("POLL_SECONDS", "15"), ("CONSOLE_URL", console)):
+            if value:
+                env.setdefault(f"{p}NOTIFY__{key}", value)
+    return (f"Notifications: dev mail goes to smtp://{host}:{port}; every message is kept in {mail_dir} "
+            "(index.txt lists them). Staff hear of events after saving their preferences once "
+            "(PUT /v1/notifications/preferences).")
+
+
 @app.command()
 def dev(
     data_dir: Annotated[Path, typer.Option(help="SQLite files and the dev key live here")] = Path("data"),
@@ -179,6 +208,7 @@ def dev(
     procs: list[subprocess.Popen[bytes]] = []
     logs = data_dir / "logs"
     logs.mkdir(exist_ok=True)
+    mail_note = _dev_mail(data_dir, host, env, procs, logs, detach)  # issue 17: where notifications go
     for name, spec in SERVICES.items():
         log_file = (logs / f"{name}.log").open("ab")
         procs.append(
@@ -247,6 +277,7 @@ def dev(
         typer.echo(f"  {name:<13} {urls[name]}   docs: {urls[name]}/docs")
     typer.echo(f"  Transparency page: {urls['policy_api']}/transparency")
     typer.echo(f"\nStaff token (admin, 8 h):\n  {staff}\n")
+    typer.echo(mail_note)
     typer.echo("Other roles: civicsocial token --role investigator --department Police")
     typer.echo(f"\nStaff console: {urls['staff_console']}/login  (dev sign-in: pick a role, a department and an "
                "employee id, e.g. intake / Police / emp-1001)")
