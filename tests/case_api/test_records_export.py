@@ -106,3 +106,35 @@ def test_ipra_export_of_the_demo_data(make_app, live, dev_key, token):
     text = pdf_text(archive.read(merged["name"]))
     assert "The reply insulted me. Write to [redacted R1] or call [redacted R1]." in text
     assert "public-records copy" in text.lower()
+
+
+async def test_export_log_and_job_query_shape(make_app, client, token):
+    from datetime import UTC, date, datetime
+
+    from services.case_api.domain import records_export
+    from shared.auth import Principal, Role
+    from tests.support.sqlcount import count_statements
+
+    app = make_app("case_api", relay_enabled=False)
+    c = client(app)
+    rm = token("records_manager", subject="records-1")
+    who = Principal(subject="records-1", roles=frozenset({Role.records_manager}))
+    criteria = records_export.Criteria(opened_from=date(2026, 1, 1), opened_to=date(2026, 1, 31))
+
+    def add() -> str:
+        return records_export.request_export(app.state.db, principal=who, request_reference="IPRA-1",
+                                             criteria=criteria, description=None, now=datetime.now(UTC)).id
+
+    async def count(url: str) -> int:
+        with count_statements(app.state.db) as counted:
+            r = await c.get(url, headers=rm)
+        assert r.status_code == 200, r.text
+        return counted.n
+
+    first = add()
+    one = (await count("/v1/records/exports?limit=100"), await count(f"/v1/records/exports/{first}"))
+    for _ in range(49):
+        add()
+    assert (await count("/v1/records/exports?limit=100"), await count(f"/v1/records/exports/{first}")) == one
+    assert one == (2, 1)
+    assert (await c.get("/v1/records/exports", headers=token("investigator"))).status_code == 403
