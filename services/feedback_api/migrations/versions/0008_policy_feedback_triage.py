@@ -9,9 +9,9 @@ closed). ``submissions.triage_state`` holds the state (NULL for violation report
 feedback starts as ``received``); ``feedback_triage_events`` is the append-only history of who moved
 it, when, and why. Replies to the resident are ordinary ``messages`` rows (sender ``city``).
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 
 revision = '0008'

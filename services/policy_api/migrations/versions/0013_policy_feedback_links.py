@@ -8,9 +8,9 @@ Issue 20 item 5: policy staff link a resident's policy feedback (feedback_api's 
 checked there before the write) to the version or the review it informed, with what changed; a review
 records the feedback on the policy received by then, by triage state (``feedback_at_review``).
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 
 revision = '0013'
