@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from services.case_api.domain import audit, checkpoints, directory, employees
+from services.case_api.domain import audit, checkpoints, directory, employees, resealing
 from services.case_api.settings import CaseSettings
 from shared.db import Database
 from shared.http import ServiceClient
@@ -43,6 +43,20 @@ def verify(
     typer.echo(json.dumps(audit.document(result), default=str))
     if not result.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("baseline")
+def baseline(
+    database_url: str | None = typer.Option(None, help="defaults to CASE_API_DATABASE_URL / the settings"),
+) -> None:
+    """Seal, once, the case-file rows that predate sealing of the whole case file (run after `civicsocial
+    migrate` on a database from before issue 15); prints {entries, rows_sealed}. Safe to run again."""
+    db = Database(database_url or CaseSettings().database_url, pool_size=1)
+    try:
+        report = resealing.baseline(db, actor="cli:audit-baseline", now=utcnow())
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(report.as_dict()))
 
 
 @audit_app.command("checkpoint")

@@ -129,3 +129,25 @@ async def test_seals_are_not_shown_to_auditors(make_app, client, token):
     by_admin = (await c.get(f"/v1/audit/cases/{cid}", headers=token("admin"))).json()
     assert by_auditor and all("seals" not in e["detail"] for e in by_auditor)
     assert any("seals" in e["detail"] for e in by_admin)
+
+
+async def test_baseline_seals_rows_that_predate_sealing_once(make_app, client, token, databases):
+    """An upgraded database: notes written before the whole case file was sealed have no seal."""
+    from typer.testing import CliRunner
+
+    from services.cli import app as cli
+
+    c = client(make_app("case_api"))
+    cid = (await staff_case(c, token))["id"]
+    assert (await c.post(f"/v1/cases/{cid}/notes", json={"body": "old note"},
+                         headers=token("investigator"))).status_code == 201
+    with databases["case_api"].engine.begin() as conn:  # as it was before: a note no entry seals
+        conn.execute(text("INSERT INTO case_notes (id, case_id, author, body, created_at) SELECT 'legacy-note', "
+                          "case_id, author, 'from 2025', created_at FROM case_notes WHERE case_id = :id"), {"id": cid})
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["row_problems_total"] == 1
+    url = databases["case_api"].url
+    out = CliRunner().invoke(cli, ["audit", "baseline", "--database-url", url])
+    assert out.exit_code == 0 and '"rows_sealed": 1' in out.output, out.output
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True
+    again = CliRunner().invoke(cli, ["audit", "baseline", "--database-url", url])
+    assert '"rows_sealed": 0' in again.output and '"entries": 0' in again.output

@@ -58,7 +58,7 @@ def append(session: Session, *, actor: str, action: str, case_id: str | None, de
     return row
 
 
-def _entries(session: Session, batch: int = 1000) -> Iterator[audit_chain.ChainEntry]:
+def entries(session: Session, batch: int = 1000) -> Iterator[audit_chain.ChainEntry]:
     last = 0
     while True:
         rows = session.execute(
@@ -106,9 +106,9 @@ def verify(db: Database) -> FullVerification:
     last: dict[tuple[str, str], dict[str, Any]] = {}
     with db.read() as session:
         head = session.get(AuditHead, 1)
-        entries = last_seals(_entries(session), last)
-        chain = audit_chain.verify(entries, head=(head.seq, head.hash) if head else None)
-        for _ in entries:  # a broken link stops the chain check, not the walk: every seal is read
+        walk = last_seals(entries(session), last)
+        chain = audit_chain.verify(walk, head=(head.seq, head.hash) if head else None)
+        for _ in walk:  # a broken link stops the chain check, not the walk: every seal is read
             pass
         rows = sealing.verify_rows(session, last)
     return FullVerification(chain=chain, rows_checked=rows.rows_checked, row_problems=rows.problems[:MAX_ROW_PROBLEMS],

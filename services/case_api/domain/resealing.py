@@ -20,9 +20,11 @@ evidence, and only the checkpoints published to the witness tell what was lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from services.case_api.domain import audit, sealing
@@ -140,3 +142,41 @@ def proposals(db: Database, *, case_id: str, principal: Principal, now: datetime
         visible_case(s, case_id, principal)
         return list(s.exec(select(ResealProposal).where(ResealProposal.case_id == case_id)
                            .order_by(col(ResealProposal.created_at), col(ResealProposal.id))))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    entries: int
+    rows_sealed: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"entries": self.entries, "rows_sealed": self.rows_sealed}
+
+
+def baseline(db: Database, *, actor: str, now: datetime) -> Baseline:
+    """Seal, once, the rows of the sealed tables that the chain has never sealed: run after upgrading
+    a database whose notes, messages, reports, decisions... predate issue 15 (``civicsocial audit
+    baseline``). One ``record.baseline_sealed`` entry per case (and one for rows of no case) says so:
+    what these rows held before this moment is not proven. Rows that were ever sealed are left to
+    verification and recovery; running it again seals nothing."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    with db.write() as s:
+        for _ in audit.last_seals(audit.entries(s), last):
+            pass
+        by_case: dict[str | None, list[dict[str, Any]]] = {}
+        for table, spec in sealing.REGISTRY.items():
+            t = spec.model.__table__
+            for row in s.execute(select_all(t, spec.fields)).mappings():
+                values = dict(row)
+                if (table, str(values["id"])) in last:
+                    continue
+                case_id = spec.case_of(sealing.values_view(values))
+                by_case.setdefault(case_id, []).append(sealing.seal_for(spec, str(values["id"]), values))
+        for case_id, seals in sorted(by_case.items(), key=lambda kv: kv[0] or ""):
+            audit.append(s, actor=actor, action="record.baseline_sealed", case_id=case_id, now=now, detail={
+                "note": "rows that existed before the whole case file was sealed (issue 15)", "seals": seals})
+    return Baseline(entries=len(by_case), rows_sealed=sum(len(v) for v in by_case.values()))
+
+
+def select_all(table: Any, fields: tuple[str, ...]) -> Any:
+    return core_select(*[table.c[f] for f in fields])

@@ -267,6 +267,11 @@ def ensure_row(session: Session, row: Any) -> None:
                        integrity="broken", **problem)
 
 
+def values_view(values: dict[str, Any]) -> Any:
+    """A row's stored values as an object ``Sealed.case_of`` can read."""
+    return _Values(values)
+
+
 class _Values:
     """Attribute access over a dict (``case_of`` reads rows and stored values alike)."""
 
