@@ -5,6 +5,7 @@ use-case the registry sync runs (sync_registry), the rest over HTTP."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -222,3 +223,29 @@ async def test_review_posts_and_post_detail_have_a_constant_query_shape(env):
         done = await env["c"].post(f"/v1/monitoring/reviews/{review['id']}/complete", headers=env["mon"])
         assert done.status_code == 200, done.text
     assert shapes[0] == shapes[1], shapes
+
+
+@pytest.mark.parametrize(("cadence_days", "elapsed_days"), [(7, 3), (30, 45), (90, 104), (90, 105), (30, 400)])
+async def test_periods_tile_and_every_past_due_cycle_is_missed(env, cadence_days, elapsed_days):
+    """Whatever the cadence and however long nobody looked: the reviews cover consecutive periods
+    with no gap or overlap, each one whose due date has passed is missed, and exactly one is
+    still to come."""
+    cadence = monitoring.Cadence(default_days=cadence_days, grace_days=14)
+    with env["app"].state.db.write() as s:
+        monitoring.sync_registry(s, accounts=[_account("abqpolice")], now=T0, cadence=cadence, actor="test")
+    now = T0 + timedelta(days=elapsed_days)
+    for _ in range(2):  # twice: the second pass changes nothing
+        with env["app"].state.db.write() as s:
+            monitoring.sync_registry(s, accounts=[_account("abqpolice")], now=now, cadence=cadence, actor="test")
+    env["clock"].set(now)
+    reviews = sorted(await _reviews(env), key=lambda r: r["period_start"])
+    today = monitoring.city_today(now)
+    for a, b in itertools.pairwise(reviews):
+        assert a["period_end"] == b["period_start"]
+    for r in reviews:
+        assert date.fromisoformat(r["period_end"]) - date.fromisoformat(r["period_start"]) == timedelta(
+            days=cadence_days)
+        past_due = date.fromisoformat(r["due_on"]) < today
+        assert r["status"] == ("missed" if past_due else "scheduled"), (r, today)
+    assert sum(r["status"] == "scheduled" for r in reviews) == 1
+    assert reviews[-1]["status"] == "scheduled"
