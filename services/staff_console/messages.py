@@ -116,7 +116,10 @@ MESSAGES: dict[str, str] = {
     "case.evidence.file": "Evidence {n} ({type}, {kb} KB)",
     "case.evidence.image": "Evidence {n}, an image sent with the report",
     "case.evidence.none": "No evidence files.",
-    "case.testimony.na": "Each report's own testimony: not available yet (case_api gives the merged summary only).",
+    "case.testimony.na": "This report's own text was not kept (it was linked before each report's testimony was "
+                         "kept; the first report's text is the case summary).",
+    "case.report.categories": "Categories reported",
+    "case.report.merged": "moved here when another case was merged into this one",
     "case.workflow": "Workflow",
     "case.transition": "Move the case",
     "case.transition.reason.hint": "Needed to dismiss. The reporter never sees it.",
