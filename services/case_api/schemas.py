@@ -207,6 +207,8 @@ class ReportLinkOut(OutputModel):
     seen_on: date | None = None
     evidence: list[dict[str, Any]] | None = None
     merged_from: str | None = Field(default=None, description="The case this report was on before a merge.")
+    reconsideration_on: date | None = Field(default=None, description="The day the reporter asked for reconsideration.")
+    reconsideration_reason: str | None = Field(default=None, description="The reporter's reason for asking.")
 
 
 class CaseOut(CaseSummaryOut):

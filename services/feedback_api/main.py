@@ -94,7 +94,8 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         routers=ROUTERS,
         lifespan=lifespan,
         # the no-JavaScript form at /report uploads evidence too
-        body_limit_overrides=[("/v1/reports", settings.upload_body_limit), ("/report", settings.upload_body_limit)],
+        body_limit_overrides=[("/v1/reports", settings.upload_body_limit), ("/report", settings.upload_body_limit),
+                              ("/v1/receipts/evidence", settings.upload_body_limit)],
         security_headers=PUBLIC_HEADERS,
         clock=clock,
         # POST /v1/reports parses its body itself (JSON or multipart): publish ReportCreate

@@ -46,7 +46,7 @@ async def test_only_intake_and_investigators_write_to_a_reporter(make_app, clien
 
 async def test_a_message_goes_to_one_report_never_to_all(make_app, client, token, databases):
     c = client(make_app("case_api", relay_enabled=False))
-    cid, first, second = await _two_reports_one_case(c, token)
+    cid, _first, second = await _two_reports_one_case(c, token)
     inv = token("investigator")
     r = await c.post(f"/v1/cases/{cid}/messages", json={"body": "Could you send the screenshot?"}, headers=inv)
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "report_id"]
@@ -65,7 +65,7 @@ async def test_a_message_goes_to_one_report_never_to_all(make_app, client, token
 
 async def test_a_message_never_names_another_reporters_reference(make_app, client, token):
     c = client(make_app("case_api", relay_enabled=False))
-    cid, first, second = await _two_reports_one_case(c, token)
+    cid, _first, second = await _two_reports_one_case(c, token)
     inv = token("intake")
     for body in ["Another resident (R-7K2P-QXAB) reported this too.", "see r 7k2p qxab", "R7K2PQXAB"]:
         r = await c.post(f"/v1/cases/{cid}/messages", json={"body": body, "report_id": second["report_id"]},
@@ -100,3 +100,49 @@ async def test_a_dismissal_always_carries_a_public_outcome(make_app, client, tok
     status = [e for rid, e in _events(databases) if rid == body["report_id"] and e["kind"] == "status"]
     assert status[-1]["status"] == "closed"
     assert status[-1]["outcome_summary"] == "The page you reported is not run by the City."
+
+
+EVIDENCE = {"id": "ev-late-1", "media_type": "image/png", "size_bytes": 1234, "sha256": "b" * 64}
+
+
+async def test_evidence_added_after_filing_reaches_the_case(make_app, client, token):
+    c = client(make_app("case_api", relay_enabled=False))
+    svc = token(*SVC, subject="service:feedback_api")
+    body = forward()
+    cid = (await c.post("/v1/intake/reports", json=body, headers={**svc, **idem(body["report_id"])})).json()["case_id"]
+    url = f"/v1/intake/reports/{body['report_id']}/evidence"
+    batch = {"batch_id": "b-1", "evidence": [EVIDENCE]}
+    r = await c.post(url, json=batch, headers={**svc, **idem("b-1")})
+    assert r.status_code == 201 and r.json() == {"batch_id": "b-1", "added": 1}
+    r = await c.post(url, json=batch, headers={**svc, **idem("b-1")})
+    assert r.status_code == 200 and r.headers["idempotent-replayed"] == "true"
+    assert (await c.post("/v1/intake/reports/nope/evidence", json=batch, headers={**svc, **idem("b-2")})
+            ).status_code == 404
+    assert (await c.post(url, json=batch, headers=idem("b-3"))).status_code == 401
+    assert (await c.post(url, json=batch, headers={**token("intake"), **idem("b-4")})).status_code == 403
+    case = (await c.get(f"/v1/cases/{cid}", headers=token("investigator"))).json()
+    assert [e["id"] for e in case["evidence"]] == ["ev-late-1"]
+    assert [e["id"] for e in case["reports"][0]["evidence"]] == ["ev-late-1"]
+    trail = (await c.get(f"/v1/audit/cases/{cid}?limit=100", headers=token("auditor"))).json()
+    assert [e["detail"]["evidence_ids"] for e in trail if e["action"] == "case.evidence_added"] == [["ev-late-1"]]
+    assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"]
+
+
+async def test_a_reconsideration_request_is_kept_on_the_report_once(make_app, client, token):
+    c = client(make_app("case_api", relay_enabled=False))
+    svc = token(*SVC, subject="service:feedback_api")
+    body = forward()
+    cid = (await c.post("/v1/intake/reports", json=body, headers={**svc, **idem(body["report_id"])})).json()["case_id"]
+    assert (await move(c, token, cid, "dismissed", role="intake", reason="x", outcome_summary="Not a City account."
+                       )).status_code == 200
+    url = f"/v1/intake/reports/{body['report_id']}/reconsideration"
+    ask = {"request_id": "rq-1", "reason": "It is the City's account: its bio says so."}
+    r = await c.post(url, json=ask, headers={**svc, **idem("rq-1")})
+    assert r.status_code == 201 and r.json()["recorded"] is True
+    again = {"request_id": "rq-2", "reason": "Second try."}
+    r = await c.post(url, json=again, headers={**svc, **idem("rq-2")})
+    assert r.status_code == 200 and r.json()["recorded"] is False
+    report = (await c.get(f"/v1/cases/{cid}", headers=token("intake"))).json()["reports"][0]
+    assert report["reconsideration_reason"] == ask["reason"] and report["reconsideration_on"] is not None
+    trail = (await c.get(f"/v1/audit/cases/{cid}?limit=100", headers=token("auditor"))).json()
+    assert sum(e["action"] == "case.reconsideration_requested" for e in trail) == 1

@@ -43,7 +43,7 @@ class World:
         cases.identify_employee(self.db, case_id=case_id, principal=INV, employee_id=employee_id, now=self.now())
 
     def report(self, **over) -> str:
-        body = ReportForward.model_validate(forward(**over))
+        body = ReportForward.model_validate(forward(received_on=self.clock.now().date().isoformat(), **over))
         return str(intake.intake_report(self.db, report=body, sender="service:feedback_api",
                                         idempotency_key=body.report_id, now=self.now(), sla=SLA).body["case_id"])
 

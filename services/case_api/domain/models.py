@@ -95,6 +95,9 @@ class CaseReport(Base, table=True):
     evidence: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     merged_from: str | None = Field(default=None, max_length=36,
                                     description="the case this report was on before a merge (domain/linking.py)")
+    # issue 14 item 5: a closed report may ask once for reconsideration (domain/reporter_safety.py)
+    reconsideration_on: date | None = None
+    reconsideration_reason: str | None = Field(default=None, max_length=2000)
 
 
 class CaseLink(Base, table=True):

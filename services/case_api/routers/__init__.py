@@ -11,6 +11,7 @@ from services.case_api.routers import (
     oversight,
     public,
     records,
+    reporter_intake,
     restorative,
     scim,
     search,
@@ -19,5 +20,5 @@ from services.case_api.routers import (
 # search before cases: GET /v1/cases/export must not be read as GET /v1/cases/{case_id}
 ROUTERS: list[APIRouter] = [intake.router, public.router, search.router, cases.router, restorative.router,
                            oversight.router,
-                           monitoring.router, notices.router, scim.router, ops.router,
+                           monitoring.router, notices.router, scim.router, ops.router, reporter_intake.router,
                            records.router]

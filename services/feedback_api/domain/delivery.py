@@ -20,11 +20,12 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from services.feedback_api.domain.models import OutboxMessage
-from services.feedback_api.domain.topics import REPORT_FORWARD, REPORTER_MESSAGE
+from services.feedback_api.domain.topics import RECONSIDERATION, REPORT_FORWARD, REPORTER_EVIDENCE, REPORTER_MESSAGE
 from shared.http import ServiceClient
 from shared.outbox import Delivery, Handler, OutboxRelay, Topic
 from shared.schemas.intake import ReportForward
 from shared.schemas.messages import ReporterMessageMessage
+from shared.schemas.reporter import ReconsiderationMessage, ReporterEvidenceMessage
 
 
 def make_handlers(peers: ServiceClient) -> dict[Topic[Any], Handler]:
@@ -41,7 +42,20 @@ def make_handlers(peers: ServiceClient) -> dict[Topic[Any], Handler]:
                           json=message.message.model_dump(mode="json"),
                           idempotency_key=delivery.idempotency_key, request_id=None, retries=0)
 
-    return {REPORT_FORWARD: forward_report, REPORTER_MESSAGE: forward_message}
+    def forward_evidence(delivery: Delivery[ReporterEvidenceMessage]) -> httpx.Response:
+        message = delivery.message
+        return peers.post("case_api", f"/v1/intake/reports/{message.report_id}/evidence",
+                          json=message.evidence.model_dump(mode="json"),
+                          idempotency_key=delivery.idempotency_key, request_id=None, retries=0)
+
+    def forward_reconsideration(delivery: Delivery[ReconsiderationMessage]) -> httpx.Response:
+        message = delivery.message
+        return peers.post("case_api", f"/v1/intake/reports/{message.report_id}/reconsideration",
+                          json=message.request.model_dump(mode="json"),
+                          idempotency_key=delivery.idempotency_key, request_id=None, retries=0)
+
+    return {REPORT_FORWARD: forward_report, REPORTER_MESSAGE: forward_message, REPORTER_EVIDENCE: forward_evidence,
+            RECONSIDERATION: forward_reconsideration}
 
 
 class FeedbackRelay(OutboxRelay):

@@ -68,6 +68,8 @@ class Submission(Base, table=True):
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str | None = Field(default=None, max_length=5000)
     incident_key: str | None = Field(default=None, max_length=128, index=True)
+    reconsideration_requested_on: date | None = Field(
+        default=None, description="The day a closed report asked for reconsideration (once; issue 14 item 5).")
     # policy feedback
     policy_id: str | None = Field(default=None, max_length=64, index=True)
     version_id: str | None = Field(default=None, max_length=64)

@@ -2,13 +2,23 @@
 
 from fastapi import APIRouter
 
-from services.feedback_api.routers import internal, open311, policy_feedback, public, receipts, staff, submissions
+from services.feedback_api.routers import (
+    after_filing,
+    internal,
+    open311,
+    policy_feedback,
+    public,
+    receipts,
+    staff,
+    submissions,
+)
 from services.feedback_api.widget import router as widget_router
 
 ROUTERS: list[APIRouter] = [
     public.router,
     submissions.router,
     receipts.router,
+    after_filing.router,
     internal.router,
     staff.router,
     policy_feedback.router,

@@ -4,6 +4,8 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-01 11:40:00
 
+Reporter safety (item 5): ``case_reports.reconsideration_on`` / ``reconsideration_reason``.
+
 Free-text search over cases (issue 14 item 7, ``domain/search.py``), per dialect:
 * PostgreSQL: ``cases.search_vector``, a STORED generated ``tsvector`` (configuration ``simple``:
   no stemming, so English and Spanish text match alike) of the reference, summary, account text
@@ -14,7 +16,7 @@ Free-text search over cases (issue 14 item 7, ``domain/search.py``), per dialect
   (``create_sqlite_fts``).
 """
 from alembic import op
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 
 
@@ -40,6 +42,9 @@ def create_sqlite_fts() -> None:
 
 
 def upgrade() -> None:
+    # reporter safety (issue 14 item 5): a closed report asks once for reconsideration
+    op.add_column("case_reports", sa.Column("reconsideration_on", sa.Date(), nullable=True))
+    op.add_column("case_reports", sa.Column("reconsideration_reason", sa.String(length=2000), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE cases ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
                    f"(to_tsvector('simple'::regconfig, {SEARCHED.format(p='')})) STORED")
@@ -50,6 +55,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("case_reports") as batch:
+        batch.drop_column("reconsideration_reason")
+        batch.drop_column("reconsideration_on")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_cases_search_vector")
         op.execute("ALTER TABLE cases DROP COLUMN IF EXISTS search_vector")

@@ -4,11 +4,12 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 11:40:00
 
-Placeholder reserved by the lead so that the parallel work of this session keeps one linear
-chain; filled in by the work it is named for.
+Issue 14 item 5: ``submissions.reconsideration_requested_on`` (a closed report asks once for
+reconsideration). Evidence added after filing uses the existing ``evidence`` table, and batched
+forwarding (item 6) the existing outbox columns: no schema change for them.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 
 
@@ -19,8 +20,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("submissions", sa.Column("reconsideration_requested_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("submissions") as batch:
+        batch.drop_column("reconsideration_requested_on")
