@@ -33,6 +33,7 @@ from shared.notify_outbox import NOTIFY_PEERS, NotifyStats
 from shared.ratelimit import RateLimiter, Rule
 from shared.timeutil import Clock, SystemClock
 from shared.web import create_service_app
+from shared.web.public_pages import install_public_pages
 
 SETTINGS_CLASS = FeedbackSettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -43,6 +44,7 @@ DESCRIPTION = (
 )
 # Public responses must never be kept by a browser or a shared cache (a reporter's status view).
 PUBLIC_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+PUBLIC_PAGES = ("/report", "/widget/", "/privacy")
 
 
 def _secret(settings: FeedbackSettings, name: str) -> str:
@@ -152,5 +154,6 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         hold=app.state.batching.hold, shuffle=app.state.batching.enabled,
     )
     app.state.open311_key_hashes = key_hashes(open311_keys(settings))
+    install_public_pages(app, prefixes=PUBLIC_PAGES)  # HEAD and gzip for the widget and /report
     return app
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.notify_outbox import NotifyConfig
+from services.feedback_api.frame_ancestors import parse_all
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS
 from shared.settings import ServiceSettings
 
@@ -28,7 +29,9 @@ class FeedbackSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8002"
     frame_ancestors: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],
-        description="Origins allowed to embed the widget iframe (CSP frame-ancestors); the City's sites.",
+        description="Pages allowed to embed the widget iframe (CSP frame-ancestors), as CSP sources: "
+        "scheme://host[:port], the host may start with '*.' (subdomains), the port may be '*'. "
+        "An invalid entry stops the service at start.",
     )
 
     # --- secrets ---------------------------------------------------------------------------
@@ -159,6 +162,12 @@ class FeedbackSettings(ServiceSettings):
         if self.forward_batch_window_seconds is None:
             self.forward_batch_window_seconds = 3600 if self.mode == "production" else 0
         return self
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _frame_ancestors_are_csp_sources(cls, value: list[str]) -> list[str]:
+        parse_all(value)  # raises, naming every entry that is not scheme://host[:port]
+        return [entry.strip().rstrip("/") for entry in value]
 
     @model_validator(mode="after")
     def _production_secrets(self) -> FeedbackSettings:

@@ -141,6 +141,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "footer.feed": "Updates (Atom feed)",
         "footer.api": "Open data (API)",
         "footer.resolution": "Published under City Council Resolution R-24-89.",
+        "translation.note_label": "Translation.",
+        "translation.note": "This is a translation. The English text is the official policy.",
+        "translation.read_english": "Read the official English text",
+        "translation.label": "Translation of the official English text.",
+        "translation.missing": "Not translated yet: the official English text.",
         "back": "Back to all policies",
         "breadcrumb": "Breadcrumb",
         "transparency": "Transparency",
@@ -269,6 +274,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "footer.feed": "Novedades (canal Atom)",
         "footer.api": "Datos abiertos (API)",
         "footer.resolution": "Publicado conforme a la Resolución R-24-89 del Concejo Municipal.",
+        "translation.note_label": "Traducción.",
+        "translation.note": "Este texto es una traducción. La política oficial es el texto en inglés.",
+        "translation.read_english": "Leer el texto oficial en inglés",
+        "translation.label": "Traducción del texto oficial en inglés.",
+        "translation.missing": "Aún sin traducir: texto oficial en inglés.",
         "back": "Volver a todas las políticas",
         "breadcrumb": "Ruta de navegación",
         "transparency": "Transparencia",
@@ -284,7 +294,9 @@ TITLES = {"es": "Políticas de redes sociales y cuentas oficiales"}
 
 
 def pick(lang: str | None) -> str:
-    return lang if lang in LANGUAGES else DEFAULT
+    """``es``, ``es-MX``, ``ES`` -> ``es``; anything unknown (``vi``) -> English, never an error."""
+    primary = (lang or "").split("-")[0].split("_")[0].strip().lower()
+    return primary if primary in LANGUAGES else DEFAULT
 
 
 def translator(lang: str) -> Any:
@@ -306,3 +318,65 @@ def format_date(value: date | datetime | None, lang: str) -> str:
     if pick(lang) == "es":
         return f"{value.day} de {month} de {value.year}"
     return f"{month} {value.day}, {value.year}"
+
+
+# --- labels for the statistics and the registry (issue 19 item 6) -------------------------------
+# Keys come from case_api's public metrics (categories, outcomes, stages) and from the registry
+# (department names). An unknown key keeps a readable English form; ``is_translated`` tells the
+# template to mark it lang="en" on the Spanish page.
+
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "category": {
+        "en": {"personal_attack": "Personal attack", "arguing_with_public": "Arguing with the public",
+               "personal_opinion": "Personal opinion as the City", "misleading_information": "Misleading information",
+               "disrespectful_response": "Disrespectful response", "other": "Other"},
+        "es": {"personal_attack": "Ataque personal", "arguing_with_public": "Discusión con el público",
+               "personal_opinion": "Opinión personal en nombre de la Ciudad",
+               "misleading_information": "Información engañosa", "disrespectful_response": "Respuesta irrespetuosa",
+               "other": "Otro"},
+    },
+    "outcome": {
+        "en": {"dismissed": "Dismissed", "closed": "Closed", "sustained": "Sustained",
+               "not_sustained": "Not sustained", "unfounded": "Unfounded", "exonerated": "Exonerated"},
+        "es": {"dismissed": "Desestimado", "closed": "Cerrado", "sustained": "Fundado",
+               "not_sustained": "No comprobado", "unfounded": "Infundado", "exonerated": "Exonerado"},
+    },
+    "state": {
+        "en": {"received": "Received", "triaged": "Triaged", "dismissed": "Dismissed",
+               "investigating": "Under investigation", "finding_recorded": "Finding recorded",
+               "actions": "Actions under way", "closed": "Closed"},
+        "es": {"received": "Recibido", "triaged": "Clasificado", "dismissed": "Desestimado",
+               "investigating": "En investigación", "finding_recorded": "Conclusión registrada",
+               "actions": "Medidas en curso", "closed": "Cerrado"},
+    },
+    "department": {
+        "en": {},
+        "es": {"Animal Welfare": "Bienestar Animal", "Arts & Culture": "Artes y Cultura", "Fire": "Bomberos",
+               "Fire Rescue": "Bomberos y Rescate", "Libraries": "Bibliotecas", "Mayor's Office": "Oficina del Alcalde",
+               "Office of the Mayor": "Oficina del Alcalde",
+               "Office of the Chief Administrative Officer": "Oficina del Director Administrativo",
+               "Parks and Recreation": "Parques y Recreación", "Police": "Policía",
+               "Senior Affairs": "Asuntos de Personas Mayores", "Solid Waste": "Residuos Sólidos",
+               "Transit": "Transporte Público", "Planning": "Planificación", "Family and Community Services":
+               "Servicios para Familias y la Comunidad", "Communications": "Comunicaciones",
+               "Legal": "Departamento Jurídico", "Human Resources": "Recursos Humanos",
+               "City Clerk": "Secretaría Municipal", "Economic Development": "Desarrollo Económico",
+               "Municipal Development": "Desarrollo Municipal", "Environmental Health": "Salud Ambiental",
+               "Aviation": "Aviación", "Technology and Innovation": "Tecnología e Innovación",
+               "City Council": "Concejo Municipal"},
+    },
+}
+
+
+def label(dimension: str, key: str, lang: str) -> str:
+    """The words for a metric key or a department in ``lang``; English, then a readable key."""
+    table = LABELS.get(dimension, {})
+    found = table.get(pick(lang), {}).get(key) or table.get(DEFAULT, {}).get(key)
+    if found:
+        return found
+    return key if dimension == "department" else key.replace("_", " ").capitalize()
+
+
+def is_translated(dimension: str, key: str, lang: str) -> bool:
+    """False when ``label`` had to fall back to English on a page in another language."""
+    return pick(lang) == DEFAULT or key in LABELS.get(dimension, {}).get(pick(lang), {})

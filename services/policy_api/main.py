@@ -20,6 +20,7 @@ from shared.http import ServiceClient
 from shared.timeutil import Clock
 from shared.web import create_service_app
 from shared.web.public_pages import install_public_pages
+from shared.web.public_pages import install_public_pages
 
 SETTINGS_CLASS = PolicySettings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -87,5 +88,6 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
     app.state.notify_stats = app.state.notifier.stats
     app.state.relay = build_relay(settings, app.state.db, app.state.clock, app.state.notify_stats)
     app.state.notifier.relay = app.state.relay
+    install_public_pages(app, prefixes=("/transparency",))  # HEAD and gzip for residents' pages
     install_public_pages(app, prefixes=("/transparency",))  # HEAD and gzip for residents' pages
     return app

@@ -70,7 +70,7 @@ def browser() -> Iterator[Any]:
 # --- the City's page, on another origin ---------------------------------------------------
 
 HOST_PAGE = """<!doctype html>
-<html lang="en">
+<html{html_lang}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -111,17 +111,26 @@ class HostServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                query = parse_qs(urlparse(self.path).query)
+                query = parse_qs(urlparse(self.path).query, keep_blank_values=True)
                 lang = query.get("lang", [""])[0]
                 lang_attr = f' lang="{html.escape(lang)}"' if lang else ""
-                # ?theme=bad: values the widget must refuse (low contrast, not a font name).
-                style = (' style="--cs-color-primary: #ffff66; --cs-font-family: url(https://evil.example/x);'
-                         ' --cs-radius: 999px"' if query.get("theme") == ["bad"] else "")
+                # ?html_lang=es: the page's own language (the loader's fallback); ?html_lang= : none
+                page_lang = query.get("html_lang", ["en"])[0]
+                html_lang = f' lang="{html.escape(page_lang)}"' if page_lang else ""
+                # ?theme=bad: values the widget must refuse (low contrast, not a font name);
+                # ?theme=dark: a dark City page; ?theme=grey: a background no palette can serve.
+                style = {
+                    "bad": ' style="--cs-color-primary: #ffff66; --cs-font-family: url(https://evil.example/x);'
+                           ' --cs-radius: 999px"',
+                    "dark": ' style="--cs-color-background: #121212; --cs-color-text: #eeeeee;'
+                            ' --cs-color-primary: #1d4e89"',
+                    "grey": ' style="--cs-color-background: #777777; --cs-color-text: #ffffff"',
+                }.get(query.get("theme", [""])[0], "")
                 snippet = (
                     f"<div data-civicsocial-widget{lang_attr}{style}></div>"
                     f'<script src="{feedback_url}/widget/v1/loader.js" async></script>'
                 )
-                body = HOST_PAGE.format(snippet=snippet).encode()
+                body = HOST_PAGE.format(snippet=snippet, html_lang=html_lang).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

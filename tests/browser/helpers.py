@@ -59,3 +59,12 @@ def png_bytes() -> bytes:
 
 
 RECEIPT = re.compile(r"^[0-9]{4} [0-9]{4} [0-9]{4} [0-9]{4}$")
+
+
+def send_checked(target: Any, *, accessible: str | None = None) -> None:
+    """After a valid form is submitted the widget shows "Check your answers" (focused); send from it."""
+    target.wait_for_selector("#cs-check-heading")
+    assert target.evaluate("document.activeElement.id") == "cs-check-heading"
+    if accessible:
+        assert_accessible(target, accessible)
+    target.click("#cs-check-send")

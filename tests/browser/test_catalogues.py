@@ -23,7 +23,7 @@ def test_every_language_has_the_same_keys() -> None:
 
 def test_every_key_the_code_uses_exists() -> None:
     literal = set(re.findall(r'"((?:app|home|report|feedback|field|category|platform|rating|size|progress|errors?|'
-                             r'confirm|status|loader)\.[a-z_0-9.]+)"', SOURCE))
+                             r'confirm|status|loader|next)\.[a-z_0-9.]+)"', SOURCE))
     assert literal, "the pattern finds the keys"
     assert sorted(literal - set(CATALOGUES["en"])) == []
     for prefix in ("platform.", "category.", "status.value.", "status.kind.", "status.from.", "rating."):
@@ -42,6 +42,7 @@ def test_every_platform_category_and_status_has_words() -> None:
     from shared.schemas.registry import Platform
 
     needed = ({f"platform.{p.value}" for p in Platform} | {f"category.{c.value}" for c in ViolationCategory}
-              | {f"status.value.{s.value}" for s in PublicStatus})
+              | {f"status.value.{s.value}" for s in PublicStatus} | {f"status.means.{s.value}" for s in PublicStatus}
+              | {f"next.{k}.{step}" for k in ("report", "feedback") for step in ("received", "review", "closed")})
     for lang, messages in CATALOGUES.items():
         assert sorted(needed - set(messages)) == [], lang

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import Stack
-from tests.browser.helpers import RECEIPT, assert_accessible, png_bytes, screenshot, widget_frame
+from tests.browser.helpers import RECEIPT, assert_accessible, png_bytes, screenshot, send_checked, widget_frame
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,10 @@ STRINGS = {lang: json.loads((I18N / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def open_host(browser: Any, stack: Stack, *, lang: str | None, width: int = 1000, locale: str = "en-US",
-              origin: str | None = None) -> tuple[Any, Any]:
+              origin: str | None = None, html_lang: str = "en") -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
     page = context.new_page()
-    query = f"?lang={lang}" if lang else ""
-    page.goto(f"{origin or stack.host.origin}/{query}")
+    page.goto(f"{origin or stack.host.origin}/?lang={lang or ''}&html_lang={html_lang}")
     return context, page
 
 
@@ -86,11 +85,20 @@ def test_report_with_evidence_receipt_and_status(browser: Any, stack: Stack, see
                                                        "buffer": png_bytes()}])
         assert "screenshot.png" in frame.inner_text("#cs-evidence-list")
         frame.click("#cs-report-submit")
+        # Check your answers: what was typed is shown; "Change" goes back with everything kept.
+        frame.wait_for_selector("#cs-check-heading")
+        answers = frame.inner_text(".cs-check-answers")
+        assert secret in answers and "screenshot.png" in answers
+        screenshot(page, f"{lang}-3b-check-answers")
+        frame.click("#cs-check-change")
+        assert frame.input_value("#cs-description") == secret and frame.is_visible("#cs-report-form")
+        frame.click("#cs-report-submit")
+        send_checked(frame, accessible=f"{lang}-check-answers")
         frame.wait_for_selector("#cs-confirm-heading", timeout=15_000)
         assert frame.evaluate("document.activeElement.id") == "cs-confirm-heading"
         assert frame.inner_text("#cs-confirm-heading") == t["confirm.heading.report"]
         reference = frame.inner_text("#cs-reference").strip()
-        receipt = frame.input_value("#cs-receipt-code")
+        receipt = frame.inner_text("#cs-receipt-code").strip()
         assert reference and RECEIPT.match(receipt), (reference, receipt)
         frame.click("#cs-copy")
         frame.wait_for_selector("#cs-copy-status:not(:empty)")
@@ -115,6 +123,9 @@ def test_report_with_evidence_receipt_and_status(browser: Any, stack: Stack, see
         frame.click("#cs-reply-submit")
         frame.wait_for_selector(".cs-message-reporter")
         assert "I also have a video of it." in frame.inner_text(".cs-messages")
+        assert frame.inner_text("#cs-status-notice") == t["status.reply_sent"]  # shown, not only announced
+        ids = frame.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
+        assert len(ids) == len(set(ids)), "ids are unique with a status and the reply form shown"
         assert_accessible(frame, f"{lang}-status")
         screenshot(page, f"{lang}-5-status")
 
@@ -135,8 +146,17 @@ def test_report_with_evidence_receipt_and_status(browser: Any, stack: Stack, see
 
 def test_language_from_element_and_browser_and_switch(browser: Any, stack: Stack) -> None:
     es, en = STRINGS["es"], STRINGS["en"]
-    # No lang attribute on the element: the browser's language decides.
-    context, page = open_host(browser, stack, lang=None, locale="es-MX")
+    # No lang attribute on the element: the host page's <html lang> decides, over the browser's.
+    for html_lang, locale, expected in (("es-US", "en-US", "es"), ("en", "es-MX", "en"), ("vi", "es-MX", "en")):
+        context, page = open_host(browser, stack, lang=None, locale=locale, html_lang=html_lang)
+        try:
+            frame = widget_frame(page)
+            assert frame.evaluate("document.documentElement.lang") == expected, html_lang
+            assert frame.inner_text("#cs-home-heading") == STRINGS[expected]["home.heading"]
+        finally:
+            context.close()
+    # Neither the element nor the page says: the browser's language decides.
+    context, page = open_host(browser, stack, lang=None, locale="es-MX", html_lang="")
     try:
         frame = widget_frame(page)
         assert frame.evaluate("document.documentElement.lang") == "es"
@@ -234,9 +254,12 @@ def test_keyboard_only_report(browser: Any, stack: Stack, seed_account: Any) -> 
         kb.type("Argued with a resident in the comments.")
         _tab_to(page, frame, "cs-report-submit")
         kb.press("Enter")
+        frame.wait_for_selector("#cs-check-heading")  # check your answers, then send, by keyboard
+        _tab_to(page, frame, "cs-check-send")
+        kb.press("Enter")
         frame.wait_for_selector("#cs-confirm-heading", timeout=15_000)
         assert frame.evaluate("document.activeElement.id") == "cs-confirm-heading"
-        receipt = frame.input_value("#cs-receipt-code")
+        receipt = frame.inner_text("#cs-receipt-code").strip()
         assert RECEIPT.match(receipt)
 
         _tab_to(page, frame, "cs-copy")
@@ -272,7 +295,8 @@ def test_host_page_cannot_read_the_widget(browser: Any, stack: Stack) -> None:
         assert probe["contentDocument"] is True, probe
         assert probe["error"] == "SecurityError" and "read" not in probe, probe
         assert probe["html"] is False and probe["seen"] is False, probe
-        assert probe["sandbox"] == "allow-scripts allow-forms allow-same-origin"
+        assert probe["sandbox"] == ("allow-scripts allow-forms allow-same-origin allow-modals "
+                                "allow-top-navigation-by-user-activation")
         # The loader exposes nothing on the host's window.
         assert page.evaluate("Object.keys(window).filter(k => /civic|widget/i.test(k))") == []
     finally:
@@ -385,9 +409,10 @@ def test_feedback_on_a_policy(browser: Any, stack: Stack, demo_data: None) -> No
         assert_accessible(frame, "en-feedback-filled")
         screenshot(page, "en-8-feedback")
         frame.click("#cs-feedback-submit")
+        send_checked(frame, accessible="en-feedback-check-answers")
         frame.wait_for_selector("#cs-confirm-heading", timeout=15_000)
         assert frame.inner_text("#cs-confirm-heading") == t["confirm.heading.feedback"]
-        receipt = frame.input_value("#cs-receipt-code")
+        receipt = frame.inner_text("#cs-receipt-code").strip()
         frame.click("#cs-go-status")
         frame.fill("#cs-receipt", receipt)
         frame.click("#cs-status-submit")
@@ -413,10 +438,13 @@ def test_server_errors_are_tied_to_their_fields(browser: Any, stack: Stack) -> N
         frame.set_input_files("#cs-evidence", files=[{"name": "captura.png", "mimeType": "image/png",
                                                        "buffer": b"this is not an image at all"}])
         frame.click("#cs-report-submit")
+        send_checked(frame)
         frame.wait_for_selector("#cs-evidence-error:not([hidden])", timeout=15_000)
         assert frame.get_attribute("#cs-evidence", "aria-invalid") == "true"
         assert "cs-evidence-error" in frame.get_attribute("#cs-evidence", "aria-describedby")
-        assert t["error.server.file_type"] in frame.inner_text("#cs-evidence-error")
+        # the refused file is named
+        named = t["error.server.file_type_named"].replace("{name}", "captura.png")
+        assert named in frame.inner_text("#cs-evidence-error")
         assert frame.locator(".cs-error-summary a[href='#cs-evidence']").count() == 1
         assert frame.locator("#cs-confirm-heading").count() == 0
         assert_accessible(frame, "es-report-server-error")
@@ -448,7 +476,7 @@ def test_report_without_javascript(browser: Any, stack: Stack, seed_account: Any
     account = seed_account()
     # Script blocked as a blocker would (axe-core itself needs the page's JavaScript engine).
     context = browser.new_context(viewport={"width": 1000, "height": 900})
-    context.route("**/widget/v1/static/widget.js", lambda route: route.abort())
+    context.route("**/widget/v1/static/widget.js*", lambda route: route.abort())
     page = context.new_page()
     try:
         page.goto(f"{stack.feedback.url}/report?lang={lang}")
@@ -475,7 +503,7 @@ def test_report_without_javascript(browser: Any, stack: Stack, seed_account: Any
         page.click("#cs-report-submit")
         page.wait_for_selector("#cs-confirm-heading")
         reference = page.inner_text("#cs-reference").strip()
-        receipt = page.input_value("#cs-receipt-code")
+        receipt = page.inner_text("#cs-receipt-code").strip()
         assert RECEIPT.match(receipt), receipt
         assert "receipt" not in page.url and receipt.replace(" ", "") not in page.url
         assert_accessible(page, f"{lang}-nojs-confirmation")
@@ -489,6 +517,11 @@ def test_report_without_javascript(browser: Any, stack: Stack, seed_account: Any
         page.click("#cs-reply-submit")
         page.wait_for_selector(".cs-message-reporter")
         assert "Sent without JavaScript." in page.inner_text(".cs-messages")
+        # the outcome is shown on the page and in its title, not only announced
+        assert page.inner_text("#cs-status-notice") == t["status.reply_sent"]
+        assert page.title().startswith(t["status.reply_sent"])
+        ids = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)")
+        assert len(ids) == len(set(ids)), "ids are unique with a status and the reply form shown"
         assert_accessible(page, f"{lang}-nojs-status")
         screenshot(page, f"{lang}-10-nojs-status")
 

@@ -110,7 +110,9 @@ async def test_spanish(api, token):
     page = (await api.get(f"/transparency/policies/{policy['id']}", params={"lang": "es"})).text
     assert '<div class="section-body" lang="en">' in page
     assert '<div class="section-body">' in (await api.get(f"/transparency/policies/{policy['id']}")).text
-    assert (await api.get("/transparency", params={"lang": "fr"})).status_code == 422
+    # an unknown language falls back to English (issue 19 item 6), never a 422
+    fallback = await api.get("/transparency", params={"lang": "fr"})
+    assert fallback.status_code == 200 and fallback.headers["content-language"] == "en"
 
 
 async def test_page_etag_304(api, token):

@@ -16,9 +16,8 @@ Every string a person reads lives in ``i18n/<lang>.json``; the code only holds k
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from services.feedback_api.frame_ancestors import Source, directive_value, parse_all, trusted_parent
+from shared.caching import cached_response, etag_for
 from shared.errors import NotFound
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, ViolationCategory
 from shared.schemas.registry import Platform
@@ -35,7 +36,6 @@ LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 STATIC_FILES = frozenset({"widget.js", "widget.css"})
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 # Defaults mirror the contract (``GET /v1/public/options``); the page asks the API for the
 # live values and only falls back to these when it cannot reach it.
@@ -75,9 +75,14 @@ def pick_language(lang: str | None, accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _allowed_ancestors(request: Request) -> list[str]:
-    configured: list[str] = getattr(request.app.state.settings, "frame_ancestors", [])
-    return [o.rstrip("/") for o in configured if _ORIGIN.match(o.rstrip("/"))]
+def _allowed_ancestors(request: Request) -> list[Source]:
+    """The configured City pages (validated when the settings were read: see frame_ancestors.py)."""
+    return _parsed_ancestors(tuple(getattr(request.app.state.settings, "frame_ancestors", [])))
+
+
+@cache
+def _parsed_ancestors(entries: tuple[str, ...]) -> list[Source]:
+    return parse_all(entries)
 
 
 def content_security_policy(frame_ancestors: str) -> str:
@@ -119,12 +124,13 @@ def render_nojs(request: Request, *, lang: str, view: str, context: dict[str, An
     """A server-rendered answer to a form posted without JavaScript (see ``nojs.py``)."""
     ctx = dict(context)
     if "receipt" in ctx and view == "confirmation":
-        ctx["receipt_grouped"] = " ".join(ctx["receipt"][i:i + 4] for i in range(0, len(ctx["receipt"]), 4))
-    body = _templates().get_template("nojs.html").render(lang=lang, view=view, ctx=ctx, tr=translator(lang))
+        ctx["receipt_groups"] = [ctx["receipt"][i:i + 4] for i in range(0, len(ctx["receipt"]), 4)]
+    body = _templates().get_template("nojs.html").render(lang=lang, view=view, ctx=ctx, tr=translator(lang),
+                                                         static_url=static_url)
     return HTMLResponse(body, status_code=status_code, headers=_page_headers("'none'"))
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: a "*." source matches many parent origins
 def _frame_page(lang: str, parent_origin: str | None) -> str:
     """The iframe document for one language and host origin, rendered once: it holds no data of
     anyone's, and ``parent_origin`` is one of the configured City origins or ``None``."""
@@ -144,7 +150,8 @@ def _render_page(*, lang: str, mode: str, parent_origin: str | None, nojs: dict[
         },
     }
     template = _templates().get_template("frame.html")
-    return template.render(lang=lang, mode=mode, t=catalogue(lang), tr=translator(lang), config=config, nojs=nojs)
+    return template.render(lang=lang, mode=mode, t=catalogue(lang), tr=translator(lang), config=config, nojs=nojs,
+                           full_page_url=f"/report?lang={lang}", static_url=static_url)
 
 
 @router.get(
@@ -160,9 +167,9 @@ async def widget_frame(
 ) -> HTMLResponse:
     # async: no database, no peer, no file read (the page is rendered once per language and origin)
     ancestors = _allowed_ancestors(request)
-    parent_origin = parent.rstrip("/") if parent and parent.rstrip("/") in ancestors else None
+    parent_origin = trusted_parent(ancestors, parent)
     body = _frame_page(pick_language(lang, request.headers.get("accept-language")), parent_origin)
-    return HTMLResponse(body, headers=_page_headers(" ".join(ancestors) or "'none'"))
+    return HTMLResponse(body, headers=_page_headers(directive_value(ancestors)))
 
 
 @router.get(
@@ -183,6 +190,20 @@ def report_page(request: Request, lang: str | None = Query(default=None, max_len
     return HTMLResponse(body, headers=_page_headers("'none'"))
 
 
+@router.get(
+    "/privacy",
+    response_class=HTMLResponse,
+    operation_id="widget_privacy_page",
+    summary="The privacy notice of the feedback and report form",
+)
+async def privacy_page(request: Request, lang: str | None = Query(default=None, max_length=35)) -> HTMLResponse:
+    chosen = pick_language(lang, request.headers.get("accept-language"))
+    body = _templates().get_template("privacy.html").render(lang=chosen, tr=translator(chosen), static_url=static_url)
+    headers = _page_headers("'none'")
+    headers["Cache-Control"] = "public, max-age=3600"  # the same for everyone, holds nobody's data
+    return HTMLResponse(body, headers=headers)
+
+
 @cache
 def _loader_source() -> str:
     messages = {code: {k: v for k, v in catalogue(code).items() if k.startswith("loader.")} for code in LANGUAGES}
@@ -196,16 +217,13 @@ def _loader_source() -> str:
     summary="The one script a City page includes to embed the widget",
     response_class=Response,
 )
-async def widget_loader() -> Response:
-    return Response(
-        _loader_source(),
-        media_type="text/javascript; charset=utf-8",
-        headers={
-            # Loaded by <script src> from the City's own (other) site.
-            "Cross-Origin-Resource-Policy": "cross-origin",
-            "Cache-Control": "public, max-age=300",
-        },
-    )
+async def widget_loader(request: Request) -> Response:
+    # Its URL is in the City's pages and cannot carry a version: five minutes, then an ETag check.
+    response = cached_response(request, _loader_source().encode(), media_type="text/javascript; charset=utf-8",
+                               max_age=300, private=False, stale_while_revalidate=3600,
+                               # Loaded by <script src> from the City's own (other) site.
+                               headers={"Cross-Origin-Resource-Policy": "cross-origin"})
+    return response
 
 
 @router.get(
@@ -214,11 +232,33 @@ async def widget_loader() -> Response:
     summary="The widget's own script and style sheet",
     response_class=Response,
 )
-async def widget_static(name: str) -> Response:
+async def widget_static(request: Request, name: str,
+                        v: str | None = Query(default=None, max_length=40,
+                                              description="The asset's version (its content hash)")) -> Response:
+    """With the current version in ``v`` (the URLs the pages use), an asset never changes: cached for a
+    year. Without it (or with an old one), revalidated every time by its ETag (a 304 costs no bytes)."""
     if name not in STATIC_FILES:
         raise NotFound("No such widget asset.")
-    return Response(_static_bytes(name), media_type=STATIC_TYPES[Path(name).suffix],
-                    headers={"Cache-Control": "no-cache"})
+    versioned = v is not None and v == asset_version(name)
+    response = cached_response(request, _static_bytes(name), media_type=STATIC_TYPES[Path(name).suffix],
+                               max_age=IMMUTABLE_MAX_AGE if versioned else 0, private=False,
+                               stale_while_revalidate=0)
+    response.headers["Cache-Control"] = (f"public, max-age={IMMUTABLE_MAX_AGE}, immutable" if versioned
+                                         else "public, no-cache")
+    return response
+
+
+IMMUTABLE_MAX_AGE = 365 * 24 * 3600
+
+
+@cache
+def asset_version(name: str) -> str:
+    """A short content hash: a new release gives new URLs, so a year-long cache is never stale."""
+    return etag_for(_static_bytes(name)).strip('"')[:12]
+
+
+def static_url(name: str) -> str:
+    return f"/widget/v1/static/{name}?v={asset_version(name)}"
 
 
 @cache

@@ -25,7 +25,14 @@ from services.feedback_api.domain import submissions as intake
 from services.feedback_api.domain.pow import Challenges
 from services.feedback_api.domain.submissions import IntakeContext
 from services.feedback_api.guard import ProofOfWorkRequired, SubmissionGate, guard_of
-from services.feedback_api.schemas import ReceiptMessageIn, ReportCreate, receipt_view, report_input
+from services.feedback_api.schemas import (
+    FeedbackCreate,
+    ReceiptMessageIn,
+    ReportCreate,
+    feedback_input,
+    receipt_view,
+    report_input,
+)
 from shared.db import Database
 from shared.errors import DomainError, NotFound, TooManyRequests
 from shared.ratelimit import RateLimiter, rate_limit
@@ -60,6 +67,13 @@ FIELD_IDS = {
     "categories": "cs-category-0", "seen_on": "cs-seen_on", "description": "cs-description",
     "contact_email": "cs-contact_email", "evidence": "cs-evidence", "receipt": "cs-receipt", "body": "cs-reply",
 }
+# The policy feedback form's fields (ids prefixed so they never clash with the report form's).
+FEEDBACK_FIELD_IDS = {
+    "policy_id": "cs-fb-target", "version_id": "cs-fb-target", "section_id": "cs-fb-target",
+    "text": "cs-fb-text", "rating": "cs-fb-rating-1", "contact_email": "cs-fb-contact_email",
+}
+FEEDBACK_REQUIRED_KEYS = {"text": "error.text_required", "policy_id": "error.policy_required",
+                          "version_id": "error.policy_required"}
 
 
 @dataclass
@@ -73,6 +87,7 @@ class FieldError:
 class PostedForm:
     fields: dict[str, list[str]]
     files: list[bytes]
+    file_names: list[str] = field(default_factory=list)
 
     def one(self, name: str) -> str:
         values = self.fields.get(name) or [""]
@@ -88,12 +103,14 @@ async def posted_form(request: Request) -> PostedForm:
     try:
         fields: dict[str, list[str]] = {}
         files: list[bytes] = []
+        names: list[str] = []
         for key, value in form.multi_items():
             if isinstance(value, str):
                 fields.setdefault(key, []).append(value)
             elif isinstance(value, UploadFile) and key == "evidence" and value.filename:
                 files.append(await value.read(max_bytes + 1))
-        return PostedForm(fields, files)
+                names.append(value.filename[:120])  # only to name a refused file on the page; never stored
+        return PostedForm(fields, files, names)
     finally:
         await form.close()
 
@@ -101,7 +118,9 @@ async def posted_form(request: Request) -> PostedForm:
 FormDep = Depends(posted_form)
 
 
-def _location_errors(errors: list[dict[str, Any]] | None) -> list[FieldError]:
+def _location_errors(errors: list[dict[str, Any]] | None, *, field_ids: dict[str, str] = FIELD_IDS,
+                     required: dict[str, str] = REQUIRED_KEYS,
+                     file_names: list[str] | None = None) -> list[FieldError]:
     out: list[FieldError] = []
     for error in errors or []:
         path = [p for p in error.get("loc", []) if p not in ("body", "report")]
@@ -109,23 +128,28 @@ def _location_errors(errors: list[dict[str, Any]] | None) -> list[FieldError]:
         if name == "links":
             target: str | None = f"cs-link-{path[1]}" if len(path) > 1 else "cs-link-0"
         else:
-            target = FIELD_IDS.get(str(name)) if name is not None else None
+            target = field_ids.get(str(name)) if name is not None else None
         kind = str(error.get("type", ""))
         key = SERVER_ERROR_KEYS.get(kind, "error.server.invalid")
-        if kind in ("missing", "too_short", "string_too_short", "enum") and str(name) in REQUIRED_KEYS:
-            key = REQUIRED_KEYS[str(name)]
-        out.append(FieldError(target, key))
+        if kind in ("missing", "too_short", "string_too_short", "enum") and str(name) in required:
+            key = required[str(name)]
+        args: dict[str, Any] = {}
+        index = path[1] if name == "evidence" and len(path) > 1 and isinstance(path[1], int) else None
+        if key == "error.server.file_type" and file_names and index is not None and index < len(file_names):
+            key, args = "error.server.file_type_named", {"name": file_names[index]}  # the refused file, named
+        if not any(e.target == target and e.key == key for e in out):
+            out.append(FieldError(target, key, args))
     return out or [FieldError(None, "error.general")]
 
 
-def _status_error(exc: DomainError, target: str | None) -> list[FieldError]:
+def _status_error(exc: DomainError, target: str | None, **locate: Any) -> list[FieldError]:
     if isinstance(exc, TooManyRequests):
         return [FieldError(None, "error.rate_limited")]
     if isinstance(exc, ProofOfWorkRequired):
         return [FieldError(None, "error.busy")]
     if exc.status == 413:
         return [FieldError(target, "error.too_large")]
-    return _location_errors(exc.errors)
+    return _location_errors(exc.errors, **locate)
 
 
 def _accounts(ctx: IntakeContext) -> list[dict[str, Any]]:
@@ -134,6 +158,20 @@ def _accounts(ctx: IntakeContext) -> list[dict[str, Any]]:
     except Exception:  # noqa: BLE001 - the list is a convenience: free text always works
         return []
     return [a for a in items if isinstance(a, dict) and a.get("id")]
+
+
+def _policies(ctx: IntakeContext) -> list[dict[str, Any]]:
+    """Published policies and their sections, as one choice each: without JavaScript a second list
+    cannot follow the first, so the section is chosen in the same list (grouped by policy)."""
+    try:
+        items: list[dict[str, Any]] = ctx.directory.published_policies()
+    except Exception:  # noqa: BLE001 - shown as "could not be loaded" on the form
+        return []
+    return [p for p in items if isinstance(p, dict) and (p.get("current_version") or {}).get("id")]
+
+
+def _target_value(policy_id: str, version_id: str, section_id: str | None) -> str:
+    return f"{policy_id}|{version_id}|{section_id or ''}"
 
 
 def _form_token(request: Request | None) -> str:
@@ -172,6 +210,7 @@ def report_form_context(ctx: IntakeContext | None, settings: Any, values: dict[s
                         errors: list[FieldError] | None = None, request: Request | None = None) -> dict[str, Any]:
     """What the server-rendered report form needs (also used by GET /report)."""
     return {
+        "policies": _policies(ctx) if ctx is not None else [],
         "accounts": _accounts(ctx) if ctx is not None else [],
         "platforms": [p.value for p in Platform],
         "categories": [c.value for c in ViolationCategory],
@@ -188,7 +227,7 @@ def report_form_context(ctx: IntakeContext | None, settings: Any, values: dict[s
 def _render(request: Request, lang: str, view: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     from services.feedback_api.widget import render_nojs
 
-    if view == "form" and not context.get("form_token"):
+    if view in ("form", "feedback") and not context.get("form_token"):
         context = {**context, "form_token": _form_token(request)}
     return render_nojs(request, lang=lang, view=view, context=context, status_code=status_code)
 
@@ -245,9 +284,60 @@ def report_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: Set
             db, ctx, report=report_input(report), files=form.files, decoy_allowed=gate.decoy_allowed(),
             claim=claim, now=clock.now()))
     except DomainError as exc:
-        return _render(request, lang, "form",
-                       report_form_context(ctx, settings, values, _status_error(exc, "cs-evidence")))
+        return _render(request, lang, "form", report_form_context(
+            ctx, settings, values, _status_error(exc, "cs-evidence", file_names=form.file_names)))
     relay.notify()
+    return _render(request, lang, "confirmation", {"reference": created.reference, "receipt": created.receipt,
+                                                    "kind": created.kind})
+
+
+@router.post("/report/feedback", response_class=HTMLResponse, operation_id="widget_feedback_nojs",
+             summary="Feedback on a policy without JavaScript: the same checks as POST /v1/feedback")
+def feedback_nojs(request: Request, db: DatabaseDep, ctx: IntakeDep, settings: SettingsDep, clock: ClockDep,
+                  form: PostedForm = FormDep) -> HTMLResponse:
+    lang = _lang(form)
+    values = {k: v for k, v in form.fields.items() if k not in ("lang", "form_token", "pow_nonce")}
+
+    def again(errors: list[FieldError], status_code: int = 200) -> HTMLResponse:
+        return _render(request, lang, "feedback", {**report_form_context(ctx, settings, request=request),
+                                                   "values": values, "errors": errors,
+                                                   "error_for": {e.target: e for e in errors if e.target}},
+                       status_code=status_code)
+
+    if not same_site_form(request, settings, guard_of(request).challenges, form.one("form_token")):
+        values = {}
+        return again([FieldError(None, "error.cross_site")], status_code=403)
+    errors: list[FieldError] = []
+    policy_id, version_id, section_id = [*form.one("target").split("|"), "", "", ""][:3]
+    if not (policy_id and version_id):
+        errors.append(FieldError("cs-fb-target", "error.policy_required"))
+    data: dict[str, Any] = {
+        "policy_id": policy_id or None, "version_id": version_id or None, "section_id": section_id or None,
+        "text": form.one("text") or None, "rating": form.one("rating") or None,
+        "contact_email": form.one("contact_email") or None, "website": form.one("website") or None,
+    }
+    try:
+        body = FeedbackCreate.model_validate({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        found = _location_errors([{"loc": list(e["loc"]), "type": e["type"]}
+                                  for e in exc.errors(include_url=False, include_input=False)],
+                                 field_ids=FEEDBACK_FIELD_IDS, required=FEEDBACK_REQUIRED_KEYS)
+        errors += [e for e in found if not any(x.target == e.target for x in errors)]
+        body = None
+    if errors or body is None:
+        return again(errors)
+    guard = guard_of(request)
+    token = form.one("form_token")
+    nonce = form.one("pow_nonce")
+    checked = body
+    try:
+        admission = guard.admit(request, proof=f"{token}:{nonce}" if nonce else None, form_token=token)
+        gate = SubmissionGate(guard, request, admission)
+        created = gate.run(lambda claim: intake.file_feedback(
+            db, ctx, feedback=feedback_input(checked), decoy_allowed=gate.decoy_allowed(), claim=claim,
+            now=clock.now()))
+    except DomainError as exc:
+        return again(_status_error(exc, None, field_ids=FEEDBACK_FIELD_IDS, required=FEEDBACK_REQUIRED_KEYS))
     return _render(request, lang, "confirmation", {"reference": created.reference, "receipt": created.receipt,
                                                     "kind": created.kind})
 

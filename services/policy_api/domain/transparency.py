@@ -4,12 +4,13 @@ the number of policies, versions or accounts: the page's use-cases. Rendering is
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from services.policy_api.domain import completeness, elements, reviews, versions
+from services.policy_api.domain import completeness, elements, reviews, translations, versions
 from services.policy_api.domain.models import Account, PolicyReview, PolicyVersion, Section
 from services.policy_api.domain.policies import PolicyRow, get_policy_row, policy_rows, versions_of
 from services.policy_api.domain.registry import accounts_page
+from services.policy_api.domain.translation_models import SectionTranslation
 from shared.db import Database
 from shared.errors import NotFound
 from shared.schemas.metrics import PublicMetrics
@@ -56,9 +57,11 @@ class VersionPage:
     sections: list[Section]
     checklist: completeness.Checklist
     reviews: list[PolicyReview]
+    # the Spanish text of the sections, when the page is in Spanish (issue 20 item 3); by section id
+    translations: dict[str, SectionTranslation] = field(default_factory=dict)
 
 
-def version_page(db: Database, *, policy_id: str, version_id: str | None) -> VersionPage:
+def version_page(db: Database, *, policy_id: str, version_id: str | None, lang: str | None = None) -> VersionPage:
     """A policy's page (its current version, else its latest public one) or one public version's.
     Six statements: the policy, its versions, the sections, the catalogue, the reviews (count, page)."""
     with db.read() as s:
@@ -74,8 +77,9 @@ def version_page(db: Database, *, policy_id: str, version_id: str | None) -> Ver
         rows = versions.sections(s, version.id)
         checklist = versions.checklist_for(row.policy.kind, elements.catalogue(s), rows)
         recorded, _ = reviews.reviews_page(s, row.policy.id, limit=MAX_REVIEWS, offset=0)
+        translated = translations.of_version(s, version.id, lang) if lang in translations.LANGUAGES else {}
     return VersionPage(card=PolicyCard(row=row, versions=public_versions), version=version, sections=rows,
-                       checklist=checklist, reviews=recorded)
+                       checklist=checklist, reviews=recorded, translations=translated)
 
 
 @dataclass(frozen=True)

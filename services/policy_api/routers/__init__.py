@@ -13,6 +13,7 @@ from services.policy_api.routers import (
     feedback_links,
     policies,
     retirements,
+    translations,
     transparency,
 )
 
@@ -22,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     policies.router,
     policies.staff_router,
     retirements.router,
+    translations.router,
     acknowledgements.router,
     feedback_links.router,
     feed.router,

@@ -34,7 +34,8 @@ HTML_MAX_AGE = 60
 
 router = APIRouter(tags=["transparency"], dependencies=[CatalogueReady])
 
-LangQ = Query(default="en", pattern="^(en|es)$", description="Page language: en or es.")
+LangQ = Query(default="en", max_length=35,
+              description="Page language: en or es (es-MX is es); any other value falls back to English.")
 
 
 @cache
@@ -72,6 +73,7 @@ def csp(feedback_origin: str) -> str:
 def _render(request: Request, template: str, lang: str, **ctx: Any) -> Response:
     settings = request.app.state.settings
     feedback = settings.feedback_origin_url
+    lang = i18n.pick(lang)  # an unknown language is English, not a 422
     t = i18n.translator(lang)
 
     def url(path: str, **params: Any) -> str:
@@ -87,11 +89,14 @@ def _render(request: Request, template: str, lang: str, **ctx: Any) -> Response:
             params["lang"] = other
         return request.url.path + (f"?{urlencode(params)}" if params else "")
 
+    cl_attr = Markup(' lang="{}"').format(i18n.CONTENT_LANGUAGE)
     title = settings.transparency_title if lang == i18n.DEFAULT else i18n.TITLES.get(lang, settings.transparency_title)
     html = _env().get_template(template).render(
         lang=lang, t=t, url=url, other_lang_url=other_lang_url(), site_title=title,
         fdate=lambda d: i18n.format_date(d, lang), feedback_url=feedback,
         api_base=settings.public_base_url.rstrip("/"), safe=Markup, platforms=i18n.PLATFORMS,
+        label=lambda dim, key: i18n.label(dim, key, lang),
+        label_lang=lambda dim, key: "" if i18n.is_translated(dim, key, lang) else cl_attr,
         # Policy text and registry entries are written in English: mark them so on other-language pages.
         cl=Markup(' lang="{}"').format(i18n.CONTENT_LANGUAGE) if lang != i18n.CONTENT_LANGUAGE else "", **ctx,
     )
@@ -122,7 +127,7 @@ def transparency_page(request: Request, db: DatabaseDep, clock: ClockDep, lang: 
             responses=problem_responses(404), summary="One policy: current text, history, reviews (HTML)")
 def transparency_policy(request: Request, policy_id: str, db: DatabaseDep, clock: ClockDep,
                         lang: str = LangQ) -> Response:
-    page = transparency.version_page(db, policy_id=policy_id, version_id=None)
+    page = transparency.version_page(db, policy_id=policy_id, version_id=None, lang=i18n.pick(lang))
     return _version_page(request, page, clock.now().date(), lang)
 
 
@@ -131,7 +136,7 @@ def transparency_policy(request: Request, policy_id: str, db: DatabaseDep, clock
             summary="One version of a policy (HTML, linkable)")
 def transparency_version(request: Request, policy_id: str, version_id: str, db: DatabaseDep, clock: ClockDep,
                          lang: str = LangQ) -> Response:
-    page = transparency.version_page(db, policy_id=policy_id, version_id=version_id)
+    page = transparency.version_page(db, policy_id=policy_id, version_id=version_id, lang=i18n.pick(lang))
     return _version_page(request, page, clock.now().date(), lang)
 
 
@@ -143,6 +148,7 @@ def _version_page(request: Request, page: transparency.VersionPage, today: date,
     previous = next((v for v in page.card.versions if v.number < version.number), None)
     return _render(request, "version.html", lang, card=card, policy=policy, version=version, sections=page.sections,
                    checklist=checklist, element_titles=titles, reviews=page.reviews, previous=previous,
+                   translations=page.translations,
                    is_current=bool(card["current"] and card["current"].id == version.id))
 
 

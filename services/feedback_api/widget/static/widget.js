@@ -126,26 +126,58 @@ function contrast(a, b) {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-// The host's theme is validated again here, and colours that would fail WCAG AA contrast
-// (4.5:1) are ignored: a theme can restyle the widget but not make it inaccessible.
+// The theme guard. The host's values are validated again here, then every text/background pair
+// the theme can change is checked at WCAG AA (4.5:1 for text, 3:1 for borders of controls, 1.4.11)
+// in the palette that suits the background (light or dark): hints, errors, links and buttons get
+// colours that work on it. A themed colour that fails is replaced by the palette's; if the pairs
+// still fail, the theme's colours are refused as a whole. The focus indicator is a 3px outline in
+// the text colour (so the text pair covers it); the widget has no disabled controls.
+const PALETTES = {
+  light: { "--cs-color-text": "#1a1a1a", "--cs-color-primary": "#1d4e89", "--cs-color-muted": "#4a4a4a",
+    "--cs-color-border": "#595959", "--cs-color-error": "#b00020" },
+  dark: { "--cs-color-text": "#f1f1f1", "--cs-color-primary": "#8ab4f8", "--cs-color-muted": "#c4c4c4",
+    "--cs-color-border": "#9a9a9a", "--cs-color-error": "#ff8a80" },
+};
+const THEME_PAIRS = [
+  ["--cs-color-text", "--cs-color-background", 4.5], // body text, labels, focus outline
+  ["--cs-color-muted", "--cs-color-background", 4.5], // hints, counters, "(optional)"
+  ["--cs-color-primary", "--cs-color-background", 4.5], // links, secondary buttons, choice titles
+  ["--cs-color-on-primary", "--cs-color-primary", 4.5], // text on primary buttons
+  ["--cs-color-error", "--cs-color-background", 4.5], // error messages and summary links
+  ["--cs-color-border", "--cs-color-background", 3], // borders of fields
+];
+
+function themeColours(ok) {
+  const background = ok["--cs-color-background"] || "#ffffff";
+  const palette = PALETTES[luminance(background) < 0.2 ? "dark" : "light"];
+  const colours = { ...palette, "--cs-color-background": background };
+  for (const name of ["--cs-color-text", "--cs-color-primary"]) if (ok[name]) colours[name] = ok[name];
+  const fails = ([fg, bg, min]) => contrast(colours[fg], colours[bg]) < min;
+  const onPrimary = () => {
+    const primary = colours["--cs-color-primary"];
+    colours["--cs-color-on-primary"] = contrast("#ffffff", primary) >= contrast("#111111", primary) ? "#ffffff" : "#111111";
+  };
+  onPrimary();
+  for (const pair of THEME_PAIRS) {
+    if (fails(pair) && pair[0] in palette && colours[pair[0]] !== palette[pair[0]]) colours[pair[0]] = palette[pair[0]];
+    if (pair[0] === "--cs-color-primary") onPrimary();
+  }
+  return THEME_PAIRS.some(fails) ? null : colours;
+}
+
 function applyTheme(theme) {
   if (!theme || typeof theme !== "object") return;
   const ok = {};
   for (const [name, pattern] of Object.entries(THEME_PATTERNS)) {
     if (typeof theme[name] === "string" && pattern.test(theme[name])) ok[name] = theme[name];
   }
-  const background = ok["--cs-color-background"] || "#ffffff";
-  const text = ok["--cs-color-text"] || "#1a1a1a";
-  if (contrast(text, background) < 4.5) {
-    delete ok["--cs-color-text"];
-    delete ok["--cs-color-background"];
+  const colours = themeColours(ok);
+  const root = document.documentElement;
+  if (colours) {
+    for (const [name, value] of Object.entries(colours)) root.style.setProperty(name, value);
+    root.dataset.theme = luminance(colours["--cs-color-background"]) < 0.2 ? "dark" : "light";
   }
-  const bg = ok["--cs-color-background"] || "#ffffff";
-  if (ok["--cs-color-primary"] && (contrast(ok["--cs-color-primary"], "#ffffff") < 4.5
-      || contrast(ok["--cs-color-primary"], bg) < 4.5)) {
-    delete ok["--cs-color-primary"];
-  }
-  for (const [name, value] of Object.entries(ok)) document.documentElement.style.setProperty(name, value);
+  for (const name of ["--cs-font-family", "--cs-radius"]) if (ok[name]) root.style.setProperty(name, ok[name]);
 }
 
 window.addEventListener("message", (event) => {
@@ -392,9 +424,12 @@ function showErrors(form, errors) {
   post({ type: "civicsocial:top" });
 }
 
-function errorSummary() {
-  return h("div", { class: "cs-error-summary", tabindex: "-1", hidden: true, "aria-labelledby": "cs-summary-title" },
-    h("h3", { id: "cs-summary-title", text: "errors.summary_title" }),
+// One summary per form, its title id taken from the form's id: two forms on one view (the status
+// form and the reply form) never share an id.
+function errorSummary(owner) {
+  const titleId = `${owner}-summary-title`;
+  return h("div", { class: "cs-error-summary", tabindex: "-1", hidden: true, role: "alert", "aria-labelledby": titleId },
+    h("h3", { id: titleId, text: "errors.summary_title" }),
     h("ul", {}));
 }
 
@@ -416,7 +451,8 @@ const SERVER_ERROR_KEYS = {
 
 // Maps a problem+json body to field errors. `locate(path)` turns a loc (without "body" and
 // "report") into a control id, or null for a form-level problem.
-function problemErrors(status, body, locate) {
+// `describe(path)` may name what was refused (the file's name for an evidence error).
+function problemErrors(status, body, locate, describe = () => null) {
   if (status === 0) return [{ target: null, key: "error.network" }];
   if (status === 429) return [{ target: null, key: "error.rate_limited" }];
   if (status === 413) return [{ target: locate(["evidence"]), key: "error.too_large" }];
@@ -425,7 +461,9 @@ function problemErrors(status, body, locate) {
   for (const problem of body?.errors || []) {
     const path = (problem.loc || []).filter((part) => part !== "body" && part !== "report");
     const key = SERVER_ERROR_KEYS[problem.type] || "error.server.invalid";
-    found.push({ target: locate(path), key });
+    const args = describe(path);
+    const named = args && CATALOGUES.en[`${key}_named`] ? `${key}_named` : null;
+    found.push(named ? { target: locate(path), key: named, args } : { target: locate(path), key });
   }
   return found.length ? found : [{ target: null, key: "error.general" }];
 }
@@ -485,6 +523,41 @@ function homeView() {
       choice("report", () => show(reportView())),
       choice("feedback", () => show(feedbackView())),
       choice("status", () => show(statusView()))));
+}
+
+// The privacy notice every form shows before its send button (short; the rest one click away).
+function privacyNotice() {
+  return h("div", { class: "cs-privacy" },
+    h("h3", { text: "privacy.heading" }),
+    h("p", { text: "privacy.short" }),
+    h("details", {},
+      h("summary", { text: "privacy.more" }),
+      h("ul", {}, ["stored", "who", "email", "kept"].map((k) => h("li", { text: `privacy.${k}` })))));
+}
+
+// "Check your answers" (the GOV.UK pattern): once the form is valid, its answers are shown on
+// their own; "Send" sends them, "Change" goes back to the form with everything kept.
+// rows: [labelKey, {key} (words from the catalogue) or {data} (what the resident typed)].
+function checkAnswers(form, rows, send) {
+  const formView = form.closest("section");
+  const back = () => {
+    panel.remove();
+    formView.hidden = false;
+  };
+  const panel = h("section", { class: "cs-check-answers", "aria-labelledby": "cs-check-heading" },
+    h("h2", { id: "cs-check-heading", tabindex: "-1", text: "check.heading" }),
+    h("p", { text: "check.intro" }),
+    h("dl", { class: "cs-dl cs-check-list" }, rows.flatMap(([label, value]) => [
+      h("dt", { text: label }), value.key ? h("dd", { text: value.key }) : h("dd", { data: value.data })])),
+    h("div", { class: "cs-actions" },
+      h("button", { type: "button", class: "cs-button", id: "cs-check-send", text: "check.send",
+        on: { click: () => { back(); send(); } } }),
+      h("button", { type: "button", class: "cs-button cs-button-secondary", id: "cs-check-change",
+        text: "check.change", on: { click: () => { back(); form.querySelector("input, select, textarea")?.focus(); } } })));
+  formView.hidden = true;
+  formView.after(panel);
+  panel.querySelector("h2").focus();
+  post({ type: "civicsocial:top" });
 }
 
 // --- report a possible violation ---------------------------------------------------------
@@ -633,7 +706,7 @@ function reportView() {
   const submit = h("button", { type: "submit", class: "cs-button", id: "cs-report-submit", text: "report.submit" });
 
   form.append(
-    errorSummary(),
+    errorSummary("cs-report-form"),
     field("account", "field.account.label", accountSelect, { hintKey: "field.account.hint", extra: [accountNote] }),
     accountTextField,
     field("platform", "field.platform.label", platformSelect),
@@ -646,6 +719,7 @@ function reportView() {
     field("contact_email", "field.email.label", email, { hintKey: "field.email.hint", optional: true }),
     notifyField,
     progress,
+    privacyNotice(),
     h("div", { class: "cs-actions" }, submit, backButton()),
   );
   fillAccounts();
@@ -663,6 +737,7 @@ function reportView() {
   };
 
   let busy = false;
+  let confirmed = false; // the resident has checked the answers (checkAnswers)
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (busy) return;
@@ -721,6 +796,21 @@ function reportView() {
       return;
     }
     clearErrors(form);
+    if (!confirmed) {
+      const option = accountSelect.selectedOptions[0];
+      checkAnswers(form, [
+        ["field.account.label", report.account_text ? { data: report.account_text } : { data: option?.textContent || "" }],
+        ["field.platform.label", { key: `platform.${report.platform}` }],
+        ["field.categories.legend", { data: report.categories.map((c) => t(`category.${c}`)).join("; ") }],
+        ...(report.links.length ? [["field.links.legend", { data: report.links.join(" ") }]] : []),
+        ...(report.seen_on ? [["field.seen_on.label", { data: formatDate(report.seen_on) }]] : []),
+        ["field.description.label", { data: report.description }],
+        ...(chosen.length ? [["field.evidence.label", { data: chosen.map((f) => f.name).join(", ") }]] : []),
+        ...(report.contact_email ? [["field.email.label", { data: report.contact_email }]] : []),
+      ], () => { confirmed = true; form.requestSubmit(); });
+      return;
+    }
+    confirmed = false;
     busy = true;
     form.setAttribute("aria-busy", "true");
     let body = report;
@@ -744,7 +834,9 @@ function reportView() {
     if (result.status === 201 && result.body?.receipt) {
       show(confirmationView(result.body));
     } else {
-      showErrors(form, problemErrors(result.status, result.body, locate));
+      const named = ([name, index]) => (name === "evidence" && Number.isInteger(index) && chosen[index]
+        ? { name: chosen[index].name } : null);
+      showErrors(form, problemErrors(result.status, result.body, locate, named));
     }
   });
   return h("section", { class: "cs-report", "aria-labelledby": "cs-report-heading" },
@@ -798,7 +890,7 @@ function feedbackView() {
   const email = h("input", { type: "email", autocomplete: "email", spellcheck: "false" });
 
   form.append(
-    errorSummary(),
+    errorSummary("cs-feedback-form"),
     field("policy", "field.policy.label", policySelect, {
       extra: state.policies === false || !policies.length
         ? [h("p", { class: "cs-hint", id: "cs-policy-note", text: "field.policy.unavailable" })] : [],
@@ -807,6 +899,7 @@ function feedbackView() {
     rating,
     textField,
     field("contact_email", "field.email.label", email, { hintKey: "field.email.hint", optional: true }),
+    privacyNotice(),
     h("div", { class: "cs-actions" },
       h("button", { type: "submit", class: "cs-button", id: "cs-feedback-submit", text: "feedback.submit" }),
       backButton()),
@@ -815,6 +908,7 @@ function feedbackView() {
     rating: "cs-rating-1", text: "cs-text", contact_email: "cs-contact_email" }[name] || null);
 
   let busy = false;
+  let confirmed = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (busy) return;
@@ -842,6 +936,19 @@ function feedbackView() {
       showErrors(form, errors);
       return;
     }
+    clearErrors(form);
+    if (!confirmed) {
+      const section = sectionSelect.selectedOptions[0];
+      checkAnswers(form, [
+        ["field.policy.label", { data: policyTitle(policy) }],
+        ["field.section.label", body.section_id ? { data: section?.textContent || "" } : { key: "field.section.any" }],
+        ...(body.rating ? [["field.rating.legend", { key: `rating.${body.rating}` }]] : []),
+        ["field.text.label", { data: body.text }],
+        ...(body.contact_email ? [["field.email.label", { data: body.contact_email }]] : []),
+      ], () => { confirmed = true; form.requestSubmit(); });
+      return;
+    }
+    confirmed = false;
     busy = true;
     form.setAttribute("aria-busy", "true");
     announce("feedback.sending");
@@ -860,34 +967,53 @@ function feedbackView() {
 // --- confirmation: the receipt, shown once ------------------------------------------------
 
 function groupDigits(code) {
-  return String(code).replace(/\s+/g, "").replace(/(.{4})(?=.)/g, "$1 ");
+  return String(code).replace(/\s+/g, "").match(/.{1,4}/g) || [];
+}
+
+// The receipt is text, not an input: its groups of four digits wrap onto the next line at any
+// width (320 px, 400% zoom, the narrowest embed) instead of being clipped inside a field.
+function receiptCode(receipt) {
+  const groups = groupDigits(receipt);
+  const code = h("p", { id: "cs-receipt-code", class: "cs-receipt-code", "aria-describedby": "cs-receipt-what" });
+  groups.forEach((group, i) => {
+    if (i) code.append(" ");
+    code.append(h("span", { class: "cs-receipt-group", data: group }));
+  });
+  return code;
 }
 
 function confirmationView(result) {
   const kind = result.kind === "policy_feedback" ? "feedback" : "report";
-  const code = h("input", { type: "text", readonly: true, id: "cs-receipt-code", class: "cs-receipt-code",
-    value: groupDigits(result.receipt), "aria-describedby": "cs-keep-once", autocomplete: "off", spellcheck: "false" });
+  const code = receiptCode(result.receipt);
   const copyStatus = h("p", { id: "cs-copy-status", class: "cs-hint", role: "status" });
   const copy = async () => {
-    code.focus();
-    code.select();
     let copied = false;
     try {
-      await navigator.clipboard.writeText(code.value);
+      await navigator.clipboard.writeText(code.textContent);
       copied = true;
     } catch {
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      window.getSelection()?.removeAllRanges();
+      window.getSelection()?.addRange(range);
       copied = document.execCommand?.("copy") || false;
     }
     setText(copyStatus, copied ? "confirm.copied" : "confirm.copy_failed");
   };
   const view = h("section", { class: "cs-confirmation", "aria-labelledby": "cs-confirm-heading" },
     h("h2", { id: "cs-confirm-heading", text: `confirm.heading.${kind}` }),
-    h("p", {}, h("span", { text: "confirm.reference" }), " ",
-      h("strong", { id: "cs-reference", class: "cs-reference", data: result.reference })),
+    h("div", { class: "cs-reference-box" },
+      h("p", {}, h("span", { text: "confirm.reference" }), " ",
+        h("strong", { id: "cs-reference", class: "cs-reference", data: result.reference })),
+      h("p", { class: "cs-hint", id: "cs-reference-what", text: "confirm.reference_what" })),
     h("div", { class: "cs-receipt" },
-      h("label", { for: "cs-receipt-code", class: "cs-label", text: "confirm.receipt_label" }),
-      h("div", { class: "cs-row" }, code,
-        h("button", { type: "button", class: "cs-button", id: "cs-copy", text: "confirm.copy", on: { click: copy } })),
+      h("h3", { class: "cs-label", id: "cs-receipt-label", text: "confirm.receipt_label" }),
+      code,
+      h("p", { class: "cs-hint", id: "cs-receipt-what", text: "confirm.receipt_what" }),
+      h("div", { class: "cs-actions cs-receipt-actions" },
+        h("button", { type: "button", class: "cs-button", id: "cs-copy", text: "confirm.copy", on: { click: copy } }),
+        h("button", { type: "button", class: "cs-button cs-button-secondary", id: "cs-print", text: "confirm.print",
+          on: { click: () => window.print() } })),
       copyStatus),
     h("div", { class: "cs-advice" },
       h("h3", { text: "confirm.keep_heading" }),
@@ -895,12 +1021,23 @@ function confirmationView(result) {
         h("li", { id: "cs-keep-once", text: "confirm.keep.once" }),
         h("li", { text: "confirm.keep.private" }),
         h("li", { text: "confirm.keep.lost" }))),
+    nextSteps(kind),
     h("div", { class: "cs-actions" },
       h("button", { type: "button", class: "cs-button", id: "cs-go-status", text: "confirm.check",
         on: { click: () => show(statusView()) } }),
       h("button", { type: "button", class: "cs-button cs-button-secondary", text: "confirm.again",
         on: { click: () => show(homeView()) } })));
   return view;
+}
+
+function nextSteps(kind) {
+  return h("div", { class: "cs-next", id: "cs-next" },
+    h("h3", { text: "next.heading" }),
+    h("ol", {},
+      h("li", { text: `next.${kind}.received` }),
+      h("li", { text: `next.${kind}.review` }),
+      h("li", { text: `next.${kind}.closed` })),
+    h("p", { text: "next.follow_up" }));
 }
 
 // --- check my report ------------------------------------------------------------------------
@@ -911,7 +1048,7 @@ function statusView() {
     maxlength: "24" });
   const result = h("div", { id: "cs-status-result" });
   form.append(
-    errorSummary(),
+    errorSummary("cs-status-form"),
     field("receipt", "field.receipt.label", receipt, { hintKey: "field.receipt.hint" }),
     h("div", { class: "cs-actions" },
       h("button", { type: "submit", class: "cs-button", id: "cs-status-submit", text: "status.submit" }),
@@ -948,16 +1085,18 @@ function statusView() {
     result);
 }
 
-async function refreshStatus(container) {
+// `notice`: the outcome of what the reporter just did ("message sent", "email erased"), written
+// on the page as well as announced.
+async function refreshStatus(container, notice) {
   const response = await send("/v1/receipts/status", { receipt: state.receipt });
-  if (response.status === 200 && response.body) renderStatus(container, response.body);
+  if (response.status === 200 && response.body) renderStatus(container, response.body, notice);
 }
 
-function renderStatus(container, status) {
+function renderStatus(container, status, notice = null) {
   const messages = status.messages || [];
   const reply = h("textarea", { rows: "4" });
   const replyForm = h("form", { class: "cs-form", novalidate: true, id: "cs-reply-form" },
-    errorSummary(),
+    errorSummary("cs-reply-form"),
     field("reply", "status.reply_label", reply, { hintKey: "status.reply_hint" }),
     h("div", { class: "cs-actions" },
       h("button", { type: "submit", class: "cs-button", id: "cs-reply-submit", text: "status.reply_submit" })));
@@ -970,7 +1109,7 @@ function renderStatus(container, status) {
     }
     const response = await send("/v1/receipts/messages", { receipt: state.receipt, body });
     if (response.status === 201 || response.status === 200 || response.status === 202) {
-      await refreshStatus(container);
+      await refreshStatus(container, "status.reply_sent");
       document.getElementById("cs-messages-heading")?.focus();
       announce("status.reply_sent");
     } else {
@@ -983,19 +1122,23 @@ function renderStatus(container, status) {
       text: "status.erase_contact", on: { click: async () => {
         const response = await send("/v1/receipts/contact/delete", { receipt: state.receipt });
         if (response.status === 204 || response.status === 200) {
-          await refreshStatus(container);
+          await refreshStatus(container, "status.contact_erased");
           document.getElementById("cs-status-result-heading")?.focus();
           announce("status.contact_erased");
+        } else {
+          showErrors(replyForm, problemErrors(response.status, response.body, () => null));
         }
       } } })) : null;
 
   container.replaceChildren(h("div", { class: "cs-status-card" },
     h("h3", { id: "cs-status-result-heading", tabindex: "-1", text: "status.result_heading",
       args: { reference: status.reference } }),
+    notice ? h("p", { class: "cs-notice", id: "cs-status-notice", text: notice }) : null,
     h("dl", { class: "cs-dl" },
       h("dt", { text: "status.kind_label" }), h("dd", { text: `status.kind.${status.kind}` }),
       h("dt", { text: "status.status_label" }),
-      h("dd", {}, h("strong", { id: "cs-status-value", text: `status.value.${status.status}` })),
+      h("dd", {}, h("strong", { id: "cs-status-value", text: `status.value.${status.status}` }),
+        h("span", { class: "cs-hint cs-status-means", text: `status.means.${status.status}` })),
       status.outcome_summary ? [h("dt", { text: "status.outcome_label" }), h("dd", { data: status.outcome_summary })] : []),
     h("h4", { id: "cs-messages-heading", tabindex: "-1", text: "status.messages_heading" }),
     messages.length
