@@ -7,10 +7,9 @@ Create Date: 2026-12-01 11:40:00
 A translation of each section of a policy version (issue 20 item 3), labelled as a translation on the
 Transparency page; the English section stays the authoritative text.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0011'
 down_revision = '0010'
