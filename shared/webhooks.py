@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 from pydantic import Field as PField
-from sqlmodel import JSON, Column, Field, Session, SQLModel, col, func, select
+from sqlmodel import JSON, Field, Session, SQLModel, col, func, select
 
 from shared.db import Database
 from shared.errors import NotFound, ValidationFailed, field_error
@@ -54,7 +54,8 @@ class WebhookSubscriptionColumns(SQLModel):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     url: str = Field(max_length=2000)
-    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # sa_type, not sa_column: a mixin's Column object would be shared by every service's table
+    events: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     description: str | None = Field(default=None, max_length=500)
     secret: str = Field(max_length=100)
     previous_secret: str | None = Field(default=None, max_length=100)

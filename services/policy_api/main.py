@@ -14,12 +14,12 @@ from services.policy_api.feedback_client import FeedbackSource
 from services.policy_api.metrics_client import MetricsSource
 from services.policy_api.notifier import PolicyNotifier, build_relay
 from services.policy_api.routers import ROUTERS
+from services.policy_api.routers import webhooks as webhook_routes
 from services.policy_api.settings import PolicySettings
 from shared.auth import Role, ServiceTokenProvider
 from shared.http import ServiceClient
 from shared.timeutil import Clock
 from shared.web import create_service_app
-from shared.web.public_pages import install_public_pages
 from shared.web.public_pages import install_public_pages
 
 SETTINGS_CLASS = PolicySettings
@@ -50,8 +50,7 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.notify.email_on or settings.notify.chat_on:
-            app.state.relay.start()
+        app.state.relay.start()
         app.state.notifier.start()
         try:
             yield
@@ -66,7 +65,7 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
         description=DESCRIPTION,
         version=VERSION,
         migrations_dir=MIGRATIONS_DIR,
-        routers=ROUTERS,
+        routers=[*ROUTERS, webhook_routes.router],
         lifespan=lifespan,
         security_headers=API_SECURITY_HEADERS,
         openapi_tags=OPENAPI_TAGS,
@@ -88,6 +87,5 @@ def create_app(settings: PolicySettings | None = None, *, clock: Clock | None = 
     app.state.notify_stats = app.state.notifier.stats
     app.state.relay = build_relay(settings, app.state.db, app.state.clock, app.state.notify_stats)
     app.state.notifier.relay = app.state.relay
-    install_public_pages(app, prefixes=("/transparency",))  # HEAD and gzip for residents' pages
     install_public_pages(app, prefixes=("/transparency",))  # HEAD and gzip for residents' pages
     return app

@@ -1,4 +1,4 @@
-"""policy_api's notifications (issue 17): a relay for its outbox (email and team chat only) and
+"""policy_api's notifications (issue 17): a relay for its outbox (email, team chat, City systems' webhooks) and
 the leased scheduler that runs ``domain.notifications`` every ``notify.poll_seconds``. Same
 machinery as case_api's (``shared.notify_outbox``, ``shared.notify_scheduler``, ``shared.lease``)."""
 
@@ -7,18 +7,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.policy_api.domain import notifications
-from services.policy_api.domain.notification_models import OutboxMessage, SchedulerLease
+from services.policy_api.domain.notification_models import OutboxMessage, SchedulerLease, WebhookSubscription
 from services.policy_api.settings import PolicySettings
 from shared.db import Database
 from shared.notify_outbox import NotifyStats, handlers, pending_by_channel
 from shared.notify_scheduler import LeasedScheduler
 from shared.outbox import OutboxRelay
 from shared.timeutil import Clock
+from shared.webhooks import WEBHOOK
+from shared.webhooks import handler as webhook_handler
 
 
 def build_relay(settings: PolicySettings, db: Database, clock: Clock, stats: NotifyStats) -> OutboxRelay:
-    return OutboxRelay(db, OutboxMessage, handlers(settings.notify, stats), clock=clock,
-                       lease=timedelta(seconds=60))
+    topics = handlers(settings.notify, stats)
+    topics[WEBHOOK] = webhook_handler(db, WebhookSubscription, clock=clock,
+                                      allow_private=settings.notify.allow_private_targets,
+                                      count=lambda ok: stats.count("webhook", ok))
+    return OutboxRelay(db, OutboxMessage, topics, clock=clock, lease=timedelta(seconds=60))
 
 
 class PolicyNotifier(LeasedScheduler):

@@ -95,3 +95,36 @@ async def test_two_instances_ask_each_person_once(make_app, client, token, clock
     one.state.relay.drain()
     two.state.relay.drain()
     assert sorted(_to(sink).values()) == [1, 1, 1]
+
+
+async def test_a_city_system_hears_once_per_version_with_no_one_named(make_app, client, token, clock, sink):
+    from tests.case_api.test_webhooks import _Receiver
+
+    receiver = _Receiver()
+    try:
+        app = make_app("policy_api", clock=clock, case_api_url="http://127.0.0.1:9",
+                       notify={**sink.settings(), "allow_private_targets": True})
+        api = client(app)
+        admin = token("admin", subject="admin-1")
+        r = await api.post("/v1/webhooks/subscriptions", headers=admin,
+                           json={"url": receiver.url, "events": ["policy.acknowledgement_required"]})
+        assert r.status_code == 201, r.text
+        receiver.secrets["s"] = r.json()["secret"]
+        r = await api.post("/v1/webhooks/subscriptions", headers=admin,
+                           json={"url": receiver.url, "events": ["case.assigned"]})
+        assert r.status_code == 422  # not a policy_api event
+        assert (await api.get("/v1/webhooks/subscriptions", headers=token("records_manager"))).status_code == 403
+        policy, _ = await published_policy(api, token, identifier="AI 1-19")
+        for emp in ("emp-1", "emp-2"):
+            await api.post(f"/v1/policies/{policy['id']}/bindings", json={"employee_id": emp},
+                           headers=token("records_manager"))
+        _send(app)
+        _send(app)
+        assert len(receiver.verified) == 1 and receiver.refused == []
+        body = receiver.verified[0][1]
+        assert body["type"] == "policy.acknowledgement_required"
+        assert body["data"] == {"reference": "AI 1-19", "link": f"https://staff.cabq.gov/policies/{policy['id']}"}
+        assert "emp-" not in str(body)
+        assert len(sink.messages) == 2  # the two people themselves, by email
+    finally:
+        receiver.server.shutdown()

@@ -1,98 +1,10 @@
-"""Webhook subscriptions for other City systems (issue 17): admins subscribe an https endpoint to
-event types; deliveries are signed per Standard Webhooks and go through the outbox (its dead
-letters are on /v1/ops/outbox). The secret is shown once, on creation and on rotation."""
+"""Webhook subscriptions for other City systems (issue 17): the shared admin API
+(``shared.web.webhooks``) over case_api's table, for case_api's events."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import Field
-
 from services.case_api.domain.notification_models import WebhookSubscription
 from services.case_api.domain.notifications import STAFF_EVENTS
-from services.case_api.settings import CaseSettings
-from shared import webhooks
-from shared.auth import Principal, Role
-from shared.notify import EventType
-from shared.schemas.base import InputModel, OutputModel
-from shared.schemas.page import Page
-from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.webhooks import webhook_router
 
-router = APIRouter(prefix="/v1/webhooks/subscriptions", tags=["webhooks"])
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-SubId = Annotated[str, Path(max_length=36)]
-
-
-class SubscriptionIn(InputModel):
-    url: str = Field(max_length=2000, description="https only; no credentials; not a private address.")
-    events: list[EventType] = Field(min_length=1, max_length=len(STAFF_EVENTS))
-    description: str | None = Field(default=None, max_length=500)
-
-
-class SubscriptionOut(OutputModel):
-    id: str
-    url: str
-    events: list[str]
-    description: str | None
-    active: bool
-    rotating_until: datetime | None = Field(description="Until then deliveries carry the previous signature too.")
-    created_at: datetime
-    updated_at: datetime
-
-
-class SubscriptionWithSecret(SubscriptionOut):
-    secret: str = Field(description="whsec_…: shown this once. Verify deliveries with any Standard Webhooks library.")
-
-
-def _out(row: webhooks.WebhookSubscriptionColumns) -> SubscriptionOut:
-    return SubscriptionOut(id=row.id, url=row.url, events=list(row.events), description=row.description,
-                           active=row.active, rotating_until=row.previous_until, created_at=row.created_at,
-                           updated_at=row.updated_at)
-
-
-def _settings(request: Request) -> CaseSettings:
-    settings: CaseSettings = request.app.state.settings
-    return settings
-
-
-@router.post("", status_code=201, response_model=SubscriptionWithSecret, operation_id="create_webhook_subscription",
-             summary="Subscribe a City system's endpoint to event types", responses=problem_responses(401, 403, 422))
-def create(body: SubscriptionIn, db: DatabaseDep, clock: ClockDep, principal: Admin,
-           request: Request) -> SubscriptionWithSecret:
-    created = webhooks.create(db, WebhookSubscription, url=body.url, events=[e.value for e in body.events],
-                              allowed=STAFF_EVENTS, description=body.description, actor=principal.subject,
-                              now=clock.now(), allow_private=_settings(request).notify.allow_private_targets)
-    return SubscriptionWithSecret(**_out(created.subscription).model_dump(), secret=created.secret)
-
-
-@router.get("", response_model=Page[SubscriptionOut], operation_id="list_webhook_subscriptions",
-            responses=problem_responses(401, 403))
-def list_subscriptions(db: DatabaseDep, principal: Admin, limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                       offset: Annotated[int, Query(ge=0, le=10_000)] = 0) -> Page[SubscriptionOut]:
-    total, rows = webhooks.list_page(db, WebhookSubscription, limit=limit, offset=offset)
-    return Page[SubscriptionOut].build([_out(r) for r in rows], total=total, limit=limit, offset=offset)
-
-
-@router.get("/{subscription_id}", response_model=SubscriptionOut, operation_id="get_webhook_subscription",
-            responses=problem_responses(401, 403, 404))
-def get(subscription_id: SubId, db: DatabaseDep, principal: Admin) -> SubscriptionOut:
-    return _out(webhooks.get(db, WebhookSubscription, subscription_id=subscription_id))
-
-
-@router.post("/{subscription_id}/rotate", response_model=SubscriptionWithSecret,
-             operation_id="rotate_webhook_secret", summary="A new secret; the old one keeps signing for a while",
-             responses=problem_responses(401, 403, 404))
-def rotate(subscription_id: SubId, db: DatabaseDep, clock: ClockDep, principal: Admin,
-           request: Request) -> SubscriptionWithSecret:
-    hours = _settings(request).notify.webhook_rotation_hours
-    rotated = webhooks.rotate(db, WebhookSubscription, subscription_id=subscription_id,
-                              overlap=timedelta(hours=hours), now=clock.now())
-    return SubscriptionWithSecret(**_out(rotated.subscription).model_dump(), secret=rotated.secret)
-
-
-@router.delete("/{subscription_id}", response_model=SubscriptionOut, operation_id="deactivate_webhook_subscription",
-               summary="Stop deliveries (queued ones are parked dead)", responses=problem_responses(401, 403, 404))
-def deactivate(subscription_id: SubId, db: DatabaseDep, clock: ClockDep, principal: Admin) -> SubscriptionOut:
-    return _out(webhooks.deactivate(db, WebhookSubscription, subscription_id=subscription_id, now=clock.now()))
+router = webhook_router(WebhookSubscription, events=STAFF_EVENTS)

@@ -1,6 +1,7 @@
 """policy_api's notification tables (issue 17), on the service's registry: its outbox (it had
 none: policy_api called no peer that must not miss a message), the ledger that makes each
-(occurrence, recipient) notify once, and the scheduler lease (``shared.lease``)."""
+(occurrence, recipient) notify once, the scheduler lease (``shared.lease``) and webhook
+subscriptions (``shared.webhooks``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.policy_api.domain.models import Base
 from shared.ids import new_id
 from shared.lease import LeaseColumns
 from shared.outbox import OutboxColumns
+from shared.webhooks import WebhookSubscriptionColumns
 
 
 class OutboxMessage(Base, OutboxColumns, table=True):
@@ -34,3 +36,9 @@ class PolicyNotification(Base, table=True):
 
 class SchedulerLease(Base, LeaseColumns, table=True):
     __tablename__ = "scheduler_leases"
+
+
+class WebhookSubscription(Base, WebhookSubscriptionColumns, table=True):
+    """Other City systems subscribed to policy events (``shared.webhooks``)."""
+
+    __tablename__ = "webhook_subscriptions"

@@ -26,13 +26,14 @@ from sqlmodel import col, select
 
 from services.policy_api.domain import acknowledgements, reviews
 from services.policy_api.domain.models import Acknowledgement, Policy, PolicyVersion
-from services.policy_api.domain.notification_models import OutboxMessage, PolicyNotification
+from services.policy_api.domain.notification_models import OutboxMessage, PolicyNotification, WebhookSubscription
 from services.policy_api.domain.policies import PUBLISHED
+from shared import webhooks
 from shared.db import Database
 from shared.notify import EventType
 from shared.notify_outbox import NOTIFY_CHAT, NOTIFY_EMAIL, NotifyConfig
 from shared.outbox import enqueue
-from shared.schemas.notifications import NotificationLine, NotificationMessage
+from shared.schemas.notifications import NotificationLine, NotificationMessage, WebhookEvent
 
 TEAM = "#team"
 MAX_PER_PASS = 5000
@@ -60,6 +61,7 @@ class _Planned:
     recipient: str
     reference: str
     link: str
+    occurrence: str = ""  # without the recipient: what a subscribed City system hears once
 
 
 def _link(rules: Rules, policy_id: str) -> str:
@@ -79,7 +81,7 @@ def _acknowledgements_due(db: Database, rules: Rules) -> list[_Planned]:
                                             .limit(MAX_PER_PASS)).all():
                 out.append(_Planned(key=f"ack:{version.id}|{employee_id}", event=EventType.acknowledgement_required,
                                     recipient=employee_id, reference=policy.identifier,
-                                    link=_link(rules, policy.id)))
+                                    link=_link(rules, policy.id), occurrence=f"ack:{version.id}"))
             if len(out) >= MAX_PER_PASS:
                 break
     return out
@@ -94,7 +96,7 @@ def _reviews_due(db: Database, rules: Rules, today: date) -> list[_Planned]:
         for recipient in (*rules.review_to, TEAM):
             out.append(_Planned(key=f"{occurrence}|{recipient}", event=EventType.policy_review_due,
                                 recipient=recipient, reference=row.policy.identifier,
-                                link=_link(rules, row.policy.id)))
+                                link=_link(rules, row.policy.id), occurrence=occurrence))
     return out
 
 
@@ -108,6 +110,10 @@ def run_pass(db: Database, *, rules: Rules, now: datetime) -> PassResult:
     if not planned:
         return result
     with db.write() as s:
+        # subscribed City systems: once per occurrence (a version to acknowledge, a review due), never per person
+        bodies = {p.occurrence: WebhookEvent(type=p.event, timestamp=now, data={
+            "reference": p.reference, "link": p.link}) for p in planned}
+        result.enqueued += webhooks.fan_out(s, WebhookSubscription, OutboxMessage, bodies.items(), now=now)
         keys = [p.key for p in planned]
         done: set[str] = set()
         for i in range(0, len(keys), IN_CHUNK):

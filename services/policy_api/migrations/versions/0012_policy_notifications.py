@@ -5,7 +5,8 @@ Revises: 0011
 Create Date: 2026-12-01 11:40:00
 
 Issue 17: policy_api's outbox (shared.outbox.OutboxColumns), the ledger of acknowledgement and
-review notifications, and the scheduler lease (shared.lease).
+review notifications, the scheduler lease (shared.lease), and other City systems' webhook
+subscriptions (shared.webhooks).
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -50,6 +51,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
+    op.create_table('webhook_subscriptions',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('previous_secret', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('previous_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('scheduler_leases',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -61,6 +76,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('scheduler_leases')
+    op.drop_table('webhook_subscriptions')
     op.drop_table('notifications')
     op.drop_index('ix_outbox_topic', table_name='outbox')
     op.drop_index('ix_outbox_next_attempt_at', table_name='outbox')
