@@ -5,6 +5,7 @@ released; the schedule is configurable and names the source of each default."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.support.sqlcount import count_statements
 
 T0 = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
 SEVEN_YEARS = timedelta(days=7 * 365)
+T_OLD = datetime(2015, 1, 5, 16, 0, tzinfo=UTC)  # more than six years before any run of the tests
 
 
 async def _closed_case(c, token, marker: str, employee: str | None = None) -> str:
@@ -154,3 +156,31 @@ async def test_legal_holds_list_query_shape(make_app, client, token):
     for _ in range(49):
         await add()
     assert await count("/v1/legal-holds?limit=100") == one
+
+
+async def test_cli_purge_and_the_four_year_export_request_log(make_app, client, token, databases):
+    from typer.testing import CliRunner
+
+    from services.case_api.domain import records_export
+    from services.cli import app as cli
+    from shared.auth import Principal, Role
+
+    clock = FrozenClock(T_OLD)
+    app = make_app("case_api", clock=clock, relay_enabled=False)
+    c = client(app)
+    await _closed_case(c, token, "cli-" + uuid.uuid4().hex)
+    who = Principal(subject="records-1", roles=frozenset({Role.records_manager}))
+    job = records_export.request_export(
+        app.state.db, principal=who, request_reference="IPRA-OLD", description=None, now=clock.now(),
+        criteria=records_export.Criteria(opened_from=T_OLD.date(), opened_to=T_OLD.date()))
+    clock.advance(timedelta(days=4 * 365 - 2))  # the log is kept four years
+    rm = token("records_manager", subject="records-1")
+    assert (await c.post("/v1/retention/purge", headers=rm)).json()["export_requests_destroyed"] == 0
+    assert (await c.get(f"/v1/records/exports/{job.id}", headers=rm)).status_code == 200
+    # `civicsocial cases purge` uses the real clock, years after T_OLD: the case and the request log go
+    out = CliRunner().invoke(cli, ["cases", "purge", "--database-url", databases["case_api"].url])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output.strip().splitlines()[-1])
+    assert len(report["cases_destroyed"]) >= 1 and report["export_requests_destroyed"] == 1
+    assert (await c.get(f"/v1/records/exports/{job.id}", headers=rm)).status_code == 404
+    assert audit.verify(app.state.db).ok
