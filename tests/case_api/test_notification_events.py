@@ -180,3 +180,36 @@ async def test_preferences_query_shape(make_app, client, token, rows):
     with count_statements(app.state.db) as counted:
         assert (await c.get("/v1/notifications/preferences", headers=me)).status_code == 200
     assert counted.n == 1
+
+
+async def test_the_employees_response_and_appeal_reach_the_handlers_never_the_employee(make_app, client, token, sink):
+    clock = FrozenClock(T0)
+    app = _app(make_app, sink, clock)
+    c = client(app)
+    _directory(app, ("hr-1", None), ("inv-2", None), ("emp-50", "Police"))
+    await _enrol(c, token, "hr-1", "hr")
+    await _enrol(c, token, "emp-50", "hr")  # an HR employee who is the subject of this case
+    case = await sustained(c, token, employee="emp-50", severity=2)
+    cid, rec = case["id"], case["recommendation"]["action"]
+    r = await c.post(f"/v1/cases/{cid}/assignee", json={"assignee": "inv-2"},
+                     headers=token("investigator", subject="inv-1"))
+    assert r.status_code == 200, r.text
+    hr1 = token("hr", subject="hr-1")
+    r = await c.post(f"/v1/cases/{cid}/proposed-action", json={"action": rec, "reason": "Policy 3.2"}, headers=hr1)
+    assert r.status_code == 201, r.text
+    me = token("pio", department="Police", subject="EMP-50")
+    nid = (await c.get("/v1/notices", headers=me)).json()[0]["id"]
+    r = await c.post(f"/v1/notices/{nid}/response", json={"text": "I was provoked by Jane Roe."}, headers=me)
+    assert r.status_code == 200, r.text
+    assert (await c.post(f"/v1/cases/{cid}/decision", json={"action": rec}, headers=hr1)).status_code == 200
+    r = await c.post(f"/v1/notices/{nid}/appeal", json={"grounds": "The post was not mine."}, headers=me)
+    assert r.status_code == 200, r.text
+    _send(app)
+    got = _to(sink)
+    ref = case["reference"]
+    for to in ("hr-1@cabq.gov", "inv-2@cabq.gov"):
+        assert got[(to, f"Case {ref}: employee response filed")] == 1
+        assert got[(to, f"Case {ref}: appeal filed")] == 1
+    assert not [to for to, _ in got if to == "emp-50@cabq.gov"]
+    text = "".join(m.as_string() for m in sink.messages)
+    assert "Jane Roe" not in text and "not mine" not in text
