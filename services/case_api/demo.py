@@ -17,7 +17,27 @@ def _ok(resp: httpx.Response) -> Any:
     return resp.json()
 
 
+# issue 17: demo staff in the directory, enrolled for notifications (``make run`` keeps their mail in data/mail)
+DEMO_STAFF: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
+    ("demo-intake", ("intake",), None), ("demo-investigator", ("investigator",), None), ("demo-hr", ("hr",), None),
+    ("demo-director-police", ("department_director",), "Police"), ("demo-monitor", ("monitor",), None))
+
+
+def _notifications(ctx: DemoContext) -> None:
+    admin = ctx.client("case_api", roles=["admin"], subject="demo-loader")
+    try:
+        for subject, roles, department in DEMO_STAFF:
+            r = admin.post("/scim/v2/Users", json={"userName": subject, "active": True})
+            if r.status_code not in (201, 409):
+                _ok(r)
+            with ctx.client("case_api", roles=list(roles), department=department, subject=subject) as person:
+                _ok(person.put("/v1/notifications/preferences", json={"modes": {}}))
+    finally:
+        admin.close()
+
+
 def load(ctx: DemoContext) -> None:
+    _notifications(ctx)
     intake = ctx.client("case_api", roles=["intake"], subject="demo-intake")
     inv = ctx.client("case_api", roles=["investigator"], subject="demo-investigator")
     hr = ctx.client("case_api", roles=["hr"], subject="demo-hr")

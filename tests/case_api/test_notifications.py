@@ -12,9 +12,13 @@ import pytest
 from sqlmodel import select
 
 import services.case_api.main  # noqa: F401 - registers every case_api table before the first reset
+from services.case_api import demo
 from services.case_api.domain import employees
 from services.case_api.domain.models import OutboxMessage
 from services.case_api.domain.notification_models import NotificationRecord
+from services.devkit import DemoContext
+from shared.auth import issue_dev_token
+from shared.settings import AuthSettings
 from shared.timeutil import FrozenClock
 from tests.case_api.helpers import move, staff_case
 from tests.support.smtp import smtp_sink
@@ -230,3 +234,19 @@ async def test_preferences_are_my_own_and_bounded(make_app, client, token):
     assert (await c.get("/v1/notifications/preferences")).status_code == 401
     assert (await c.get("/v1/notifications/preferences",
                         headers=token("service:feedback_api"))).status_code == 403
+
+
+def test_the_demo_enrols_staff_so_make_run_shows_notifications(make_app, live, dev_key, sink):
+    policy = live(make_app("policy_api"))
+    app = make_app("case_api", policy_api_url=policy.url, relay_enabled=False, notify=sink.settings())
+    server = live(app)
+    auth = AuthSettings(dev_key_file=dev_key)
+
+    def sign(*, roles, department=None, subject="demo-loader"):
+        return issue_dev_token(auth, "dev", subject=subject, roles=roles, department=department)
+
+    demo.load(DemoContext(urls={"case_api": server.url, "policy_api": policy.url}, token=sign))
+    _send(app)
+    got = _to(sink)
+    assert any(to == "demo-investigator@cabq.gov" and subject.endswith("assigned to you") for to, subject in got)
+    assert any(to == "demo-intake@cabq.gov" and subject.startswith("New case") for to, subject in got)
