@@ -5,6 +5,7 @@ stays readable in the database file or its -wal. A report case_api never acknowl
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -15,8 +16,8 @@ from sqlalchemy import func, make_url, select
 from sqlmodel import Session
 
 from services.feedback_api.domain import retention
-from services.feedback_api.domain.models import Contact, OutboxMessage, Submission
-from tests.feedback_api.conftest import report_body
+from services.feedback_api.domain.models import Contact, Evidence, OutboxMessage, Submission
+from tests.feedback_api.conftest import png_bytes, report_body
 from tests.support.live import free_port
 
 
@@ -44,8 +45,11 @@ def test_content_contact_and_evidence_go_after_acknowledgement_and_retention(fb_
     marker = "FORGETME-" + uuid.uuid4().hex
     email = f"resident-{uuid.uuid4().hex[:8]}@example.org"
     with httpx.Client(base_url=feedback.url, timeout=10) as c:
-        filed = c.post("/v1/reports", json=report_body(description=f"Insulting reply {marker}",
-                                                       contact_email=email)).json()
+        body = report_body(description=f"Insulting reply {marker}", contact_email=email)
+        r = c.post("/v1/reports", data={"report": json.dumps(body)},
+                   files=[("evidence", ("shot.png", png_bytes(), "image/png"))])
+        assert r.status_code == 201, r.text
+        filed = r.json()
 
     def pending() -> int:
         with Session(engine) as s:
@@ -86,6 +90,11 @@ def test_content_contact_and_evidence_go_after_acknowledgement_and_retention(fb_
         assert sub is not None and sub.description is None and sub.status == "closed"
         assert s.get(Contact, report_id) is None
         assert s.get(Submission, kept_id).description is not None  # never acknowledged: kept
+        evidence = s.execute(select(func.count()).select_from(Evidence)
+                             .where(Evidence.submission_id == report_id)).scalar_one()
+        assert evidence == 1  # evidence has its own, longer period
+    later = retention.purge(db, schedule=schedule, today=today + timedelta(days=366))
+    assert (later.contents, later.contacts, later.evidence_files) == (0, 0, 1)
     if db_backend == "sqlite":
         assert report.compacted
         raw = _raw(databases["feedback_api"].url)
