@@ -88,3 +88,17 @@ async def test_privacy_page_and_the_notice_on_every_form(fb_app, client, lang, e
     assert report.count('class="cs-privacy"') == 2  # the report form and the feedback form
     assert f'href="/privacy?lang={expected}"' in report
     assert (await c.head("/privacy")).status_code == 200
+
+
+async def test_nojs_form_names_the_file_the_server_refused(fb_app, client):
+    """Issue 19 item 7: without JavaScript too, a refused file is named on its field."""
+    c = client(fb_app())
+    page = await c.get("/report", params={"lang": "en"})
+    token = page.text.split('name="form_token" value="')[1].split('"')[0]
+    r = await c.post("/report", headers={"Sec-Fetch-Site": "same-origin"}, data={
+        "lang": "en", "form_token": token, "account_id": "__other", "account_text": "@ABQPolice",
+        "platform": "facebook", "categories": "personal_attack", "description": "A reply insulted a resident.",
+    }, files=[("evidence", ("holiday.png", b"this is not an image at all", "image/png"))])
+    assert r.status_code == 200
+    assert 'id="cs-evidence-error"' in r.text and "“holiday.png”" in r.text
+    assert "<title>Error:" in r.text and 'role="alert"' in r.text
