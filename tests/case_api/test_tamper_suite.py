@@ -297,3 +297,32 @@ async def test_postgresql_refuses_truncate_and_the_app_role_cannot_disable_trigg
             conn.execute(text(f'DROP OWNED BY "{app_role}"'))
             conn.execute(text(f'DROP ROLE "{app_role}"'))
     assert (await c.get("/v1/audit/verify", headers=token("auditor"))).json()["ok"] is True
+
+
+async def test_lawful_destruction_verifies_as_destroyed_not_missing(make_app, client, token, databases):
+    """The contract the retention purge builds on: delete (or blank) the row, then record_destruction."""
+    from datetime import date
+
+    from services.case_api.domain.models import CaseNote
+
+    c = client(make_app("case_api"))
+    r = await c.post("/v1/cases", headers=token("intake"), json={"department": "Police", "summary": "x",
+                                                                 "categories": ["personal_attack"]})
+    cid = r.json()["id"]
+    for body in ("kept", "destroyed"):
+        assert (await c.post(f"/v1/cases/{cid}/notes", json={"body": body},
+                             headers=token("investigator"))).status_code == 201
+    db = Database(databases["case_api"].url, pool_size=1)
+    try:
+        with db.write() as s:
+            note = s.scalars(select(CaseNote).where(CaseNote.body == "destroyed")).one()
+            note_id = note.id
+            s.delete(note)
+            sealing.record_destruction(s, case_id=cid, table="case_notes", row_id=note_id, schedule="case_file",
+                                       on=date(2031, 1, 2), now=T0)
+    finally:
+        db.dispose()
+    r = await _verify(c, token)
+    assert r["ok"] is True, r
+    assert [(d["table"], d["id"], d["status"]) for d in r["destroyed"]] == [
+        ("case_notes", note_id, "destroyed under schedule case_file on 2031-01-02")]
