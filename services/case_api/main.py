@@ -40,8 +40,8 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         if settings.relay_enabled:
             app.state.relay.start()
         app.state.scheduler.start()
-        app.state.retention.start()
         app.state.checkpointer.start()
+        app.state.retention.start()
         app.state.notifier.start()
         try:
             yield
@@ -76,6 +76,6 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
     app.state.relay = build_relay(settings, app.state.db, app.state.peers, app.state.clock, app.state.notify_stats)
     app.state.notifier.relay = app.state.relay
     app.state.scheduler = MonitoringScheduler(settings, app.state.db, app.state.peers, app.state.clock)
-    app.state.retention = RetentionScheduler(settings, app.state.db, app.state.clock)  # issue 15 item 5
     app.state.checkpointer = Checkpointer(settings, app.state.db, app.state.clock)  # issue 15: chain head signed
+    app.state.retention = RetentionScheduler(settings, app.state.db, app.state.clock)  # issue 15 item 5
     return app

@@ -60,16 +60,16 @@ class CaseSettings(ServiceSettings):
     require_known_employees: bool = Field(default=False, description=(
         "A case's employee, an assignee and an involved person must be an active entry of the SCIM "
         "directory (422 otherwise); off until the City's identity system provisions /scim/v2/Users."))
-    retention_days: dict[str, int] = Field(default_factory=dict, description=(
-        "Retention schedule overrides (issue 15), record class -> days, e.g. {\"report_content\": 1095}; "
-        "defaults and their sources in docs/records.md."))
-    retention_purge_seconds: float = Field(default=86400, ge=0, le=7 * 86400,
-                                           description="How often the scheduled purge runs (0 disables it).")
     checkpoint_key_file: str | None = Field(default=None, max_length=1000, description=(
         "Path to the Ed25519 private key (PEM) that signs checkpoints of the audit chain head (issue 15). "
         "Kept outside the database; `civicsocial dev` generates one in its data directory."))
     checkpoint_seconds: float = Field(default=3600, ge=0, le=7 * 86400, description=(
         "How often the chain head is signed and published to the witness (policy_api); 0 disables it."))
+    retention_days: dict[str, int] = Field(default_factory=dict, description=(
+        "Retention schedule overrides (issue 15), record class -> days, e.g. {\"report_content\": 1095}; "
+        "defaults and their sources in docs/records.md."))
+    retention_purge_seconds: float = Field(default=86400, ge=0, le=7 * 86400,
+                                           description="How often the scheduled purge runs (0 disables it).")
     notify: NotifyConfig = Field(default_factory=NotifyConfig, description=(
         "Staff notifications (issue 17): CASE_API_NOTIFY__SMTP_HOST, __SMTP_PORT, __SMTP_USERNAME, __SMTP_PASSWORD, "
         "__SENDER, __EMAIL_DOMAIN, __CHAT_WEBHOOK_URL...; each channel is off while unset."))

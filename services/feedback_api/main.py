@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.feedback_api.domain.contact import ContactCipher, decode_key
 from services.feedback_api.domain.batching import Batching
+from services.feedback_api.domain.contact import ContactCipher, decode_key
 from services.feedback_api.domain.delivery import FeedbackRelay, make_handlers
 from services.feedback_api.domain.directory import PolicyDirectory
 from services.feedback_api.domain.evidence import EvidenceLimits

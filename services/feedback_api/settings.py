@@ -6,8 +6,8 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.notify_outbox import NotifyConfig
 from services.feedback_api.frame_ancestors import parse_all
+from shared.notify_outbox import NotifyConfig
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS
 from shared.settings import ServiceSettings
 
@@ -157,17 +157,17 @@ class FeedbackSettings(ServiceSettings):
         "hashed when it is issued).",
     )
 
-    @model_validator(mode="after")
-    def _batch_window_by_mode(self) -> FeedbackSettings:
-        if self.forward_batch_window_seconds is None:
-            self.forward_batch_window_seconds = 3600 if self.mode == "production" else 0
-        return self
-
     @field_validator("frame_ancestors")
     @classmethod
     def _frame_ancestors_are_csp_sources(cls, value: list[str]) -> list[str]:
         parse_all(value)  # raises, naming every entry that is not scheme://host[:port]
         return [entry.strip().rstrip("/") for entry in value]
+
+    @model_validator(mode="after")
+    def _batch_window_by_mode(self) -> FeedbackSettings:
+        if self.forward_batch_window_seconds is None:
+            self.forward_batch_window_seconds = 3600 if self.mode == "production" else 0
+        return self
 
     @model_validator(mode="after")
     def _production_secrets(self) -> FeedbackSettings:
