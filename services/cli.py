@@ -296,6 +296,19 @@ def dev(
         stop_all()
 
 
+@app.command("checkpoint-key")
+def checkpoint_key(
+    path: Annotated[Path, typer.Argument(help="Where to write the private key (PEM, mode 0600); the public key goes to PATH.pub")],
+) -> None:
+    """Make the Ed25519 key pair that signs case_api's audit-chain checkpoints (production: mount PATH
+    as CASE_API_CHECKPOINT_KEY_FILE and PATH.pub as POLICY_API_CHECKPOINT_PUBLIC_KEY; see compose.yaml).
+    An existing key is kept, and its public half written again."""
+    public = signing.public_pem(signing.generate_key_file(path))
+    pub = path.with_name(path.name + ".pub")
+    pub.write_text(public)
+    typer.echo(f"private key: {path}\npublic key: {pub}")
+
+
 @app.command("council-report")
 def council_report(
     url: Annotated[str, typer.Option(help="policy_api's URL")] = "http://127.0.0.1:8001",

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from shared import signing
 from tests.drills.support import PrivatePostgres, report_json
 from tests.support.idp import IdpClient, OidcProvider
 from tests.support.live import free_port
@@ -82,11 +83,20 @@ def stack(tmp_path_factory, db_backend):
             "CONTACT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "RATE_LIMIT_KEY_SECRET": "compose-test-rate-limit-secret-0123456789",
             "RECEIPT_PEPPER": "compose-test-receipt-pepper-0123456789",
+            "FORWARD_BATCH_WINDOW_SECONDS": "0",  # production holds reports up to two windows (an hour each)
         }
-        compose = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]
+        compose_file = yaml.safe_load((REPO / "compose.yaml").read_text())
+        compose = compose_file["services"]
+        # compose's secrets are files mounted at /run/secrets/<name>; here they are files in tmp
+        key = tmp / "audit-checkpoint-key.pem"
+        (tmp / "audit-checkpoint-key.pem.pub").write_text(signing.public_pem(signing.generate_key_file(key)))
+        variables["AUDIT_CHECKPOINT_KEY_FILE"] = str(key)
+        secret_files = {f"/run/secrets/{name}": substitute(str(spec["file"]), variables)
+                        for name, spec in compose_file["secrets"].items()}
 
         def loopback(value: str) -> str:
             value = substitute(value, variables)
+            value = secret_files.get(value, value)
             if value == "postgres":
                 return "127.0.0.1"
             value = value.replace("redis://redis:6379/0", "redis://127.0.0.1:6379/14")
