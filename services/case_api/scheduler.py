@@ -4,14 +4,13 @@ reviewed without anyone pressing a button. Same work as ``POST /v1/monitoring/sy
 
 from __future__ import annotations
 
-import threading
-
 import structlog
 
 from services.case_api.domain import monitoring
 from services.case_api.settings import CaseSettings
 from shared.db import Database
 from shared.http import ServiceClient
+from shared.periodic import Periodic
 from shared.timeutil import Clock
 
 log = structlog.get_logger("case_api.scheduler")
@@ -27,33 +26,16 @@ def sync_once(settings: CaseSettings, db: Database, peers: ServiceClient, clock:
     return monitoring.sync(db, peers, now=clock.now(), cadence=cadence_of(settings), actor="service:case_api")
 
 
-class MonitoringScheduler:
+class MonitoringScheduler(Periodic):
     def __init__(self, settings: CaseSettings, db: Database, peers: ServiceClient, clock: Clock) -> None:
         self.settings, self.db, self.peers, self.clock = settings, db, peers, clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("monitoring-sync", settings.monitoring_sync_seconds, self._tick)
 
-    def start(self) -> None:
-        if self.settings.monitoring_sync_seconds <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="monitoring-sync", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.settings.monitoring_sync_seconds):
-            try:  # missed cycles are marked and the next scheduled even when policy_api does not answer
-                monitoring.roll_forward(self.db, now=self.clock.now(), cadence=cadence_of(self.settings))
-            except Exception as exc:  # noqa: BLE001 - retried at the next interval
-                log.warning("monitoring_roll_forward_failed", error=type(exc).__name__)
-            try:
-                result = sync_once(self.settings, self.db, self.peers, self.clock)
-                log.info("monitoring_synced", active=result.active, added=len(result.added),
-                         deactivated=len(result.deactivated))
-            except Exception as exc:  # noqa: BLE001 - a failed pass is retried at the next interval
-                log.warning("monitoring_sync_failed", error=type(exc).__name__)
+    def _tick(self) -> None:
+        try:  # missed cycles are marked and the next scheduled even when policy_api does not answer
+            monitoring.roll_forward(self.db, now=self.clock.now(), cadence=cadence_of(self.settings))
+        except Exception as exc:  # noqa: BLE001 - retried at the next interval
+            log.warning("monitoring_roll_forward_failed", error=type(exc).__name__)
+        result = sync_once(self.settings, self.db, self.peers, self.clock)
+        log.info("monitoring_synced", active=result.active, added=len(result.added),
+                 deactivated=len(result.deactivated))
