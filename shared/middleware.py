@@ -42,10 +42,15 @@ async def send_problem(scope: Scope, send: Send, kind: type[DomainError], detail
 
 class RequestContextMiddleware:
     """Assigns ``X-Request-ID`` (kept from the caller when well-formed), binds it to the log
-    context and writes one access line: method, route template, status, duration."""
+    context and writes one access line: method, route template, status, duration.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``unlogged_methods``: requests with these methods get no access line unless they fail with a
+    5xx. feedback_api passes ``{"POST"}``: a resident's report, message or evidence must not be
+    datable to the second in a log that staff can read (timing privacy, issue 14 item 6)."""
+
+    def __init__(self, app: ASGIApp, unlogged_methods: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.unlogged_methods = unlogged_methods
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,8 +80,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            access_line(method=scope["method"], route=getattr(route, "path", "<unmatched>"), status=status,
-                        duration_ms=round((time.perf_counter() - start) * 1000, 2), request_id=request_id)
+            if status >= 500 or scope["method"] not in self.unlogged_methods:
+                access_line(method=scope["method"], route=getattr(route, "path", "<unmatched>"), status=status,
+                            duration_ms=round((time.perf_counter() - start) * 1000, 2), request_id=request_id)
             structlog.contextvars.reset_contextvars(**tokens)
 
 

@@ -70,6 +70,7 @@ def test_no_ip_user_agent_or_referer_in_any_table_or_log(feedback_process, datab
                 "device_id": "zzqq-device"})
             assert r.status_code == 200
             assert c.post("/v1/reports", json={"nonsense": CLIENT_IP}).status_code == 422
+            assert c.get("/healthz").status_code == 200
     time.sleep(0.5)  # let the relay log a few failed deliveries to the stopped case_api
     dump = _dump_tables(engine)
     assert "submissions" in dump and len(dump) > 1000  # the dump really covers the data
@@ -79,6 +80,10 @@ def test_no_ip_user_agent_or_referer_in_any_table_or_log(feedback_process, datab
     assert '"event": "request"' in logs and "outbox_retry" in logs and "rate_limited" in logs  # logs were written
     for secret in [*SECRETS, EMAIL, *receipts]:
         assert secret not in logs, f"{secret!r} is written to the log"
+    # timing privacy (issue 14 item 6): residents' writes leave no access line dated to the second
+    access = [json.loads(line) for line in logs.splitlines() if '"event": "request"' in line]
+    assert any(a["method"] == "GET" for a in access)
+    assert not [a for a in access if a["method"] == "POST"], "a resident's POST is in the access log"
 
 
 def test_unreachable_redis_falls_back_to_memory_limits_and_says_so_once(databases, dev_key, tmp_path):
