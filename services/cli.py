@@ -298,7 +298,8 @@ def dev(
 
 @app.command("checkpoint-key")
 def checkpoint_key(
-    path: Annotated[Path, typer.Argument(help="Where to write the private key (PEM, mode 0600); the public key goes to PATH.pub")],
+    path: Annotated[Path, typer.Argument(
+        help="Where to write the private key (PEM, mode 0600); the public key goes to PATH.pub")],
 ) -> None:
     """Make the Ed25519 key pair that signs case_api's audit-chain checkpoints (production: mount PATH
     as CASE_API_CHECKPOINT_KEY_FILE and PATH.pub as POLICY_API_CHECKPOINT_PUBLIC_KEY; see compose.yaml).
