@@ -44,13 +44,14 @@ class RequestContextMiddleware:
     """Assigns ``X-Request-ID`` (kept from the caller when well-formed), binds it to the log
     context and writes one access line: method, route template, status, duration.
 
-    ``unlogged_methods``: requests with these methods get no access line unless they fail with a
-    5xx. feedback_api passes ``{"POST"}``: a resident's report, message or evidence must not be
-    datable to the second in a log that staff can read (timing privacy, issue 14 item 6)."""
+    ``unlogged_writes``: path prefixes whose writes (any method but GET and HEAD) get no access
+    line unless they fail with a 5xx. A resident's report, message or evidence must not be datable
+    to the second in a log that staff can read (timing privacy, issue 14 item 6): feedback_api
+    passes ``("/",)``, case_api ``("/v1/intake",)`` (the forwards from feedback_api)."""
 
-    def __init__(self, app: ASGIApp, unlogged_methods: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: ASGIApp, unlogged_writes: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.unlogged_methods = unlogged_methods
+        self.unlogged_writes = unlogged_writes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,10 +81,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            if status >= 500 or scope["method"] not in self.unlogged_methods:
+            if status >= 500 or not self._unlogged(scope):
                 access_line(method=scope["method"], route=getattr(route, "path", "<unmatched>"), status=status,
                             duration_ms=round((time.perf_counter() - start) * 1000, 2), request_id=request_id)
             structlog.contextvars.reset_contextvars(**tokens)
+
+
+    def _unlogged(self, scope: Scope) -> bool:
+        return (bool(self.unlogged_writes) and scope["method"] not in ("GET", "HEAD")
+                and str(scope["path"]).startswith(self.unlogged_writes))
 
 
 class BodySizeLimitMiddleware:

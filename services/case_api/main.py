@@ -64,6 +64,7 @@ def create_app(settings: CaseSettings | None = None, *, clock: Clock | None = No
         lifespan=lifespan,
         public_spec=False,  # personnel cases: no docs or OpenAPI document in production, whatever SERVE_DOCS says
         body_limit_overrides=[("/v1/monitoring/imports/stream", 64 * 1024 * 1024)],  # streamed post imports
+        unlogged_writes=("/v1/intake",),  # timing privacy: a forwarded report is not dated in the access log
     )
     # One client and one service token for every peer call: reads (acknowledgement check, registry,
     # contact, evidence) and the outbox relay. Per-call timeouts where a read must stay short.

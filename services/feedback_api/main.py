@@ -103,7 +103,7 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         # POST /v1/reports parses its body itself (JSON or multipart): publish ReportCreate
         extra_schemas=(ReportCreate,),
         # timing privacy: residents' writes leave no access line dated to the second (5xx still do)
-        unlogged_methods=frozenset({"POST"}),
+        unlogged_writes=("/",),
     )
     # One client for every peer, one service token (cached to near expiry, refreshed once on 401).
     tokens = ServiceTokenProvider(settings.auth, settings.mode, "feedback_api", [Role.svc_feedback])

@@ -61,10 +61,10 @@ def create_service_app(
     clock: Clock | None = None,
     public_spec: bool = True,
     extra_schemas: Sequence[type[BaseModel]] = (),
-    unlogged_methods: frozenset[str] = frozenset(),
+    unlogged_writes: tuple[str, ...] = (),
 ) -> FastAPI:
     """``public_spec=False``: the OpenAPI document and docs are never served in production, even
-    with ``SERVE_DOCS`` (case_api). ``unlogged_methods``: see ``RequestContextMiddleware``."""
+    with ``SERVE_DOCS`` (case_api). ``unlogged_writes``: see ``RequestContextMiddleware``."""
     configure_logging(settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
@@ -127,7 +127,7 @@ def create_service_app(
                        hsts=settings.public_base_url.startswith("https://"))
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_body_bytes, overrides=body_limit_overrides)
     app.add_middleware(HeaderLimitMiddleware, max_bytes=settings.max_header_bytes, max_count=settings.max_header_count)
-    app.add_middleware(RequestContextMiddleware, unlogged_methods=unlogged_methods)
+    app.add_middleware(RequestContextMiddleware, unlogged_writes=unlogged_writes)
     _register_schemas(app, (Problem, *extra_schemas))
     return app
 
