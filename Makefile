@@ -38,14 +38,22 @@ run: $(STAMP)
 	$(BIN)/civicsocial dev
 
 # pytest exits 5 when it collected no tests; that is not a failure of the code under test.
+# Each test folder runs in its own pytest process: in one process, something the case_api tests
+# leave behind (found in session 4, not yet traced) made later folders' live tests fail
+# (SQLite "malformed" files, expired dev tokens); every folder passes on its own. Every folder still
+# runs, and any failure fails the target.
+TEST_DIRS := $(sort $(dir $(wildcard tests/*/test_*.py)))
+
 test: test-sqlite test-postgresql
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest --db sqlite $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@fail=0; for d in $(TEST_DIRS); do echo "== $$d (sqlite)"; \
+	  $(BIN)/python -m pytest --db sqlite $(PYTEST_ARGS) $$d || [ $$? -eq 5 ] || fail=1; done; exit $$fail
 
 test-postgresql: $(STAMP)
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not answering on 127.0.0.1:5432 (see README: Tests)"; exit 1; }
-	$(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@fail=0; for d in $(TEST_DIRS); do echo "== $$d (postgresql)"; \
+	  $(BIN)/python -m pytest --db postgresql $(PYTEST_ARGS) $$d || [ $$? -eq 5 ] || fail=1; done; exit $$fail
 
 lint: $(STAMP) lock-check
 	$(BIN)/ruff check .
