@@ -5,7 +5,6 @@ and says so in the log), and two feedback_api instances sharing one database and
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest
@@ -64,7 +63,7 @@ def test_two_instances_share_limits_and_deliver_once(procs, redis_server):
     env = _limited_env(redis_server.url, "10/minute")
     a = procs.make("feedback_api", env=env).start(ready="/readyz")
     b = procs.make("feedback_api", port=free_port(), env=env).start(ready="/readyz")
-    case = procs.make("case_api").start(ready="/readyz")
+    procs.make("case_api").start(ready="/readyz")
 
     async def burst():
         async with httpx.AsyncClient(timeout=15) as client:
@@ -81,9 +80,7 @@ def test_two_instances_share_limits_and_deliver_once(procs, redis_server):
     assert int(scalar(fdb, "SELECT count(*) FROM outbox WHERE dead")) == 0
     assert int(scalar(cdb, "SELECT count(*) FROM case_reports")) == 10
     assert int(scalar(cdb, "SELECT count(*) FROM cases")) == 10
-    # Both relays ran against one outbox. Delivered once = case_api saw ten first deliveries
-    # (201) and no redelivery (a replay answers 200), per its access log.
-    intake = [json.loads(line) for line in case.log().splitlines()
-              if line.startswith("{") and '"/v1/intake/reports"' in line and '"event": "request"' in line]
-    statuses = [e["status"] for e in intake]
-    assert statuses.count(201) == 10 and statuses.count(200) == 0, statuses
+    # Both relays ran against one outbox, and case_api holds each report once (ten cases, ten
+    # reports). Whether a relay also replayed one (answered 200 by case_api's idempotency) was read
+    # from case_api's access log until that log stopped naming the forwards it receives (timing
+    # privacy): it is no longer observed here.
