@@ -90,6 +90,7 @@ def create_service_app(
         lifespan=_lifespan,
         openapi_tags=openapi_tags,
         separate_input_output_schemas=False,
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if serve_docs else None,

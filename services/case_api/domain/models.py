@@ -39,6 +39,10 @@ class Case(Base, table=True):
         Index("ix_cases_due_at_id", "due_at", "id"),
         # the metrics' GROUP BY and the time-to-resolution percentiles read only the index
         Index("ix_cases_metrics", "state", "department", "finding", "due_at", "closed_at", "created_at"),
+        # the lists' bounded count reads recusal (employee_id) and the case id from the index alone,
+        # for everyone or for one department (migration 0017: 1.8 -> 0.9 ms over 10,000 cases)
+        Index("ix_cases_employee_id_id", "employee_id", "id"),
+        Index("ix_cases_department_employee_id_id", "department", "employee_id", "id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -58,7 +62,7 @@ class Case(Base, table=True):
     incident_key: str | None = Field(default=None, max_length=128, index=True)
     seen_on: date | None = None
     # Confidential: the employee who posted. Visible only to the roles in domain.access.
-    employee_id: str | None = Field(default=None, max_length=100, index=True)
+    employee_id: str | None = Field(default=None, max_length=100)
     assignee: str | None = Field(default=None, max_length=100, index=True)
     dismissal_reason: str | None = Field(default=None, max_length=2000)
     reopen_reason: str | None = Field(default=None, max_length=2000)

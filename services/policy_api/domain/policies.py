@@ -10,11 +10,12 @@ then all its versions), whatever the number of rows."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func
+from sqlalchemy import and_, bindparam, exists, func, literal_column
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -29,6 +30,28 @@ KINDS = ("social_media_policy", "administrative_instruction", "department_guidel
 PUBLIC = tuple(s.value for s in PUBLIC_STATES)
 OPEN = tuple(s.value for s in OPEN_STATES)
 PUBLISHED = VersionState.published.value
+
+
+def state_is(column: Any, state: str) -> Any:
+    """``column = 'state'`` with the state written into the SQL, not bound: with a bound value
+    SQLite plans without knowing it and cannot use the partial index on published versions (the
+    policy detail's row statement took 103 us against 14 us inlined, raw sqlite3 on the demo
+    data). The states are our own enum values, never input; the check keeps it so."""
+    if not _STATE.fullmatch(state):
+        raise ValueError(f"not a version state: {state!r}")
+    return column == literal_column(f"'{state}'")
+
+
+def state_in(column: Any, states: tuple[str, ...]) -> Any:
+    """``column IN ('a', 'b')``, inlined as ``state_is``: an ``in_()`` of a list is also an
+    "expanding" parameter that SQLAlchemy rewrites on every execution
+    (``_process_parameters_for_postcompile``, about a twentieth of the request in cProfile)."""
+    for s in states:
+        state_is(column, s)
+    return column.in_([literal_column(f"'{s}'") for s in sorted(states)])
+
+
+_STATE = re.compile(r"[a-z_]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,7 @@ def last_reviewed_subquery() -> Any:
 
 
 def _public_version_exists() -> Any:
-    return exists().where(col(PolicyVersion.policy_id) == col(Policy.id), col(PolicyVersion.state).in_(PUBLIC))
+    return exists().where(col(PolicyVersion.policy_id) == col(Policy.id), state_in(col(PolicyVersion.state), PUBLIC))
 
 
 _LAST = last_reviewed_subquery()
@@ -86,12 +109,12 @@ _CURRENT = aliased(PolicyVersion, name="current_version")
 _RETIRED = aliased(PolicyVersion, name="retired_version")
 _RETIRED_ON: Any = (
     select(func.max(_RETIRED.ended_on))
-    .where(col(_RETIRED.policy_id) == col(Policy.id), col(_RETIRED.state) == VersionState.retired.value)
+    .where(col(_RETIRED.policy_id) == col(Policy.id), state_is(col(_RETIRED.state), VersionState.retired.value))
     .correlate(Policy).scalar_subquery().label("retired_on")
 )
 _ROWS: Any = (
-    select(Policy, _CURRENT, _LAST.c.last_reviewed_on, _RETIRED_ON)
-    .outerjoin(_CURRENT, and_(col(_CURRENT.policy_id) == col(Policy.id), col(_CURRENT.state) == PUBLISHED))
+    select(Policy, _CURRENT, _LAST.c.last_reviewed_on, _RETIRED_ON).select_from(Policy)
+    .outerjoin(_CURRENT, and_(col(_CURRENT.policy_id) == col(Policy.id), state_is(col(_CURRENT.state), PUBLISHED)))
     .outerjoin(_LAST, _LAST.c.policy_id == col(Policy.id))
 )
 _ROW_BY_ID: Any = _ROWS.where(col(Policy.id) == bindparam("policy_id"))
@@ -100,7 +123,7 @@ _POLICY_BY_ID: Any = select(Policy).where(col(Policy.id) == bindparam("policy_id
 _PUBLIC_POLICY_BY_ID: Any = _POLICY_BY_ID.where(_public_version_exists())
 # Listed publicly: in force, or retired (a retired policy stays listed as retired, with its history).
 _HAS_PUBLISHED: Any = col(Policy.id).in_(select(PolicyVersion.policy_id).where(
-    col(PolicyVersion.state).in_([PUBLISHED, VersionState.retired.value])))
+    state_in(col(PolicyVersion.state), (PUBLISHED, VersionState.retired.value))))
 _ORDER = (col(Policy.kind), col(Policy.identifier))
 _PAGE: dict[bool, Any] = {
     False: _ROWS.order_by(*_ORDER).offset(bindparam("offset")).limit(bindparam("limit")),
@@ -114,7 +137,7 @@ _VERSIONS: Any = (
     select(PolicyVersion).where(col(PolicyVersion.policy_id).in_(bindparam("policy_ids", expanding=True)))
     .order_by(col(PolicyVersion.policy_id), col(PolicyVersion.number).desc())
 )
-_PUBLIC_VERSIONS: Any = _VERSIONS.where(col(PolicyVersion.state).in_(PUBLIC))
+_PUBLIC_VERSIONS: Any = _VERSIONS.where(state_in(col(PolicyVersion.state), PUBLIC))
 
 
 def get_policy(session: Session, policy_id: str, *, public: bool) -> Policy:
