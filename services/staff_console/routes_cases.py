@@ -139,7 +139,7 @@ def add_note(request: Request, session: User, api: UserApi, form: Form, case_id:
 def add_message(request: Request, session: User, api: UserApi, form: Form, case_id: str) -> Response:
     return submit(request, form_id="message", back=_back(case_id), form=form,
                   call=lambda: api.post("case_api", f"/v1/cases/{case_id}/messages",
-                                        {"body": opt(form, "body") or ""}),
+                                        {"body": opt(form, "body") or "", "report_id": opt(form, "report_id")}),
                   success=t("case.message.done"))
 
 
