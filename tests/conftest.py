@@ -13,6 +13,7 @@ with Alembic and drops them at the end; every test starts with empty tables.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,15 +53,54 @@ def auth_settings(dev_key: Path) -> AuthSettings:
     return AuthSettings(dev_key_file=dev_key)
 
 
+# The folders holding the run's SQLite test databases, and the files in them that Python code of
+# this process opened. Closing any descriptor of a SQLite file releases every POSIX lock this
+# process holds on it, SQLite's own included (tests/support/rawfile.py): a drill's subprocess then
+# deleted the -wal/-shm files this process still used, and later folders' tests failed with
+# "database disk image is malformed". SQLite opens its files in C, which raises no "open" event.
+_SQLITE_DIRS: set[str] = set()
+_SQLITE_OPENED: list[str] = []
+
+
+def _audit_sqlite_opens(event: str, args: tuple[Any, ...]) -> None:
+    if event != "open" or not _SQLITE_DIRS or isinstance(args[0], int):
+        return
+    try:
+        path = os.path.abspath(os.fsdecode(args[0]))
+    except (TypeError, ValueError):
+        return
+    if os.path.dirname(path) in _SQLITE_DIRS:
+        _SQLITE_OPENED.append(path)
+
+
+sys.addaudithook(_audit_sqlite_opens)
+
+
+@pytest.fixture(autouse=True)
+def _no_python_open_of_sqlite_test_databases() -> Iterator[None]:
+    """Fails a test that opened a test database file with Python's open() (read it with
+    tests.support.rawfile.read_raw, in a child process)."""
+    _SQLITE_OPENED.clear()
+    yield
+    if _SQLITE_OPENED:
+        opened = sorted(set(_SQLITE_OPENED))
+        _SQLITE_OPENED.clear()
+        pytest.fail(f"opened SQLite test database files in the pytest process: {opened}; closing them drops "
+                    "this process's SQLite locks on them (use tests.support.rawfile.read_raw)")
+
+
 @pytest.fixture(scope="session")
 def _databases(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestDatabase]]:
     tmp = tmp_path_factory.mktemp("db")
+    guarded = {os.path.abspath(tmp), os.path.realpath(tmp)} if db_backend == "sqlite" else set()
     dbs: dict[str, TestDatabase] = {}
     try:
         for name, spec in SERVICES.items():
             dbs[name] = TestDatabase(db_backend, name, spec.migrations_dir, spec.metadata(), tmp)
+        _SQLITE_DIRS.update(guarded)
         yield dbs
     finally:
+        _SQLITE_DIRS.difference_update(guarded)
         for db in dbs.values():
             db.drop()
 

@@ -15,6 +15,7 @@ from sqlalchemy import make_url
 from services.case_api.domain import audit
 from shared.timeutil import FrozenClock
 from tests.case_api.helpers import forward, idem, move
+from tests.support.rawfile import read_raw
 from tests.support.sqlcount import count_statements
 
 T0 = datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
@@ -82,10 +83,12 @@ async def test_purging_an_expired_case_verifies_and_leaves_nothing_readable(make
         assert report["compacted"] is True
         files = _raw_files(databases["case_api"].url)
         assert files
-        for f in files:
-            raw = f.read_bytes()
-            assert marker.encode() not in raw, f"{f.name} still holds the destroyed text"
-        assert any(keep.encode() in f.read_bytes() for f in files)  # the test can fail: live text is found
+        # read by a child process: closing a descriptor of the file here would drop this
+        # process's SQLite locks on it (tests/support/rawfile.py)
+        raws = {f.name: read_raw(f) for f in files}
+        for name, raw in raws.items():
+            assert marker.encode() not in raw, f"{name} still holds the destroyed text"
+        assert any(keep.encode() in raw for raw in raws.values())  # the test can fail: live text is found
 
 
 async def test_a_legal_hold_on_the_employee_stops_the_purge_until_released(make_app, client, token):

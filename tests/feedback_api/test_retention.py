@@ -19,6 +19,7 @@ from services.feedback_api.domain import retention
 from services.feedback_api.domain.models import Contact, Evidence, OutboxMessage, Submission
 from tests.feedback_api.conftest import png_bytes, report_body
 from tests.support.live import free_port
+from tests.support.rawfile import read_raw
 
 
 def _wait(predicate, what: str, timeout: float = 30.0) -> None:
@@ -32,7 +33,9 @@ def _wait(predicate, what: str, timeout: float = 30.0) -> None:
 
 def _raw(url: str) -> bytes:
     path = Path(make_url(url).database or "")
-    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    # read by a child process: closing a descriptor of the file here would drop this process's
+    # SQLite locks on it (tests/support/rawfile.py)
+    return b"".join(read_raw(p) for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
 def test_content_contact_and_evidence_go_after_acknowledgement_and_retention(fb_app, make_app, live, databases,
