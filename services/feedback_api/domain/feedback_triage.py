@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.errors import InvalidTransition
 from shared.schemas.intake import PublicStatus
+from shared.transitions import ActionTable
 
 
 class TriageState(StrEnum):
@@ -57,19 +57,17 @@ MAX_REPLY = 2000
 MAX_NOTE = 2000
 
 
+TABLE = ActionTable(TriageState, TriageAction, TRANSITIONS, refusal=lambda state, action, _allowed: (
+    f"Feedback that is {state.value} does not allow {action.value!r}."))
+
+
 def allowed(state: str) -> list[str]:
-    current = TriageState(state)
-    return sorted(a.value for (s, a) in TRANSITIONS if s == current)
+    return TABLE.allowed(state)
 
 
 def next_state(state: str, action: str) -> TriageState:
     """The state after ``action``, or ``InvalidTransition`` (409) naming the allowed actions."""
-    current = TriageState(state)
-    target = TRANSITIONS.get((current, TriageAction(action)))
-    if target is None:
-        raise InvalidTransition(f"Feedback that is {current.value} does not allow {action!r}.",
-                                state=current.value, action=action, allowed=allowed(current))
-    return target
+    return TABLE.next_state(state, action)
 
 
 def public_status(state: str) -> PublicStatus:

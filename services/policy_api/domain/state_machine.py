@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.errors import InvalidTransition
+from shared.transitions import ActionTable
 
 
 class VersionState(StrEnum):
@@ -51,24 +51,21 @@ OPEN_STATES = frozenset({VersionState.draft, VersionState.in_review, VersionStat
 IMMUTABLE_STATES = PUBLIC_STATES
 
 
+def _refusal(state: VersionState, action: Action, allowed: list[str]) -> str:
+    return (f"Cannot {action.value} a version that is {state.value}."
+            + (f" Allowed: {', '.join(allowed)}." if allowed else " No further transitions are possible."))
+
+
+TABLE = ActionTable(VersionState, Action, TRANSITIONS, refusal=_refusal)
+
+
 def next_state(state: str, action: str) -> VersionState:
     """The state after ``action``, or ``InvalidTransition`` naming what is allowed."""
-    current = VersionState(state)
-    act = Action(action)
-    target = TRANSITIONS.get((current, act))
-    if target is None:
-        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
-        raise InvalidTransition(
-            f"Cannot {act.value} a version that is {current.value}."
-            + (f" Allowed: {', '.join(allowed)}." if allowed else " No further transitions are possible."),
-            state=current.value, action=act.value, allowed=allowed,
-        )
-    return target
+    return TABLE.next_state(state, action)
 
 
 def allowed_actions(state: str) -> list[str]:
-    current = VersionState(state)
-    return sorted(a.value for (s, a) in TRANSITIONS if s == current)
+    return TABLE.allowed(state)
 
 
 def is_editable(state: str) -> bool:
