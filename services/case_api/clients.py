@@ -20,13 +20,16 @@ POLICY = "policy_api"
 FEEDBACK = "feedback_api"
 
 
-def acknowledgement_for(peers: ServiceClient, *, employee_id: str, on: date, timeout: float) -> dict[str, object]:
+def acknowledgement_for(peers: ServiceClient, *, employee_id: str, on: date, timeout: float,
+                        department: str | None = None) -> dict[str, object]:
     """Which social media policy version was in force on ``on`` and whether the employee had
     acknowledged it. Never fails the caller: if policy_api cannot answer within ``timeout``
     (one attempt, no retries), ``status: unknown``."""
     try:
         resp = peers.get(POLICY, "/v1/acknowledgements/check",
-                         params={"employee_id": employee_id, "on": on.isoformat()}, timeout=timeout, retries=0)
+                         params={"employee_id": employee_id, "on": on.isoformat(),
+                                 **({"department": department} if department else {})},
+                         timeout=timeout, retries=0)
         if resp.status_code != 200:
             log.warning("acknowledgement_check_failed", status=resp.status_code)
             return {"status": "unknown", "on": on.isoformat(), "reason": f"policy_api answered {resp.status_code}"}

@@ -161,3 +161,20 @@ async def test_an_admin_sees_the_dead_revocation_and_puts_it_back(make_app, clie
     app.state.relay.drain()  # the app's own relay, with its service token
     assert (await c.get("/v1/ops/outbox", headers=token("admin"))).json()["dead"] == 0
     assert (await _privileges(c_policy, token, account_id)) == {"emp-31": False}
+
+
+async def test_the_check_names_a_departments_own_policy_for_its_employees(make_app, client, token, live):
+    """The case's department goes with the acknowledgement check: a Police policy that is not
+    citywide is in force for a Police employee who never held posting privileges on an account."""
+    from tests.policy_api.helpers import create_draft, create_policy, full_sections, publish
+
+    policy = live(make_app("policy_api"))
+    c_policy = client(make_app("policy_api"))
+    police = await create_policy(c_policy, token, identifier="APD-SM-1", department="Police", citywide=False)
+    draft = await create_draft(c_policy, token, police["id"], sections=full_sections())
+    await publish(c_policy, token, police["id"], draft["id"], effective_date="2026-10-01", published_on="2026-09-20")
+
+    c = client(make_app("case_api", clock=FrozenClock(T0), policy_api_url=policy.url))
+    case = await sustained(c, token, employee="emp-77", severity=2, department="Police")
+    assert case["recommendation"]["policy"]["policy_id"] == police["id"], case["recommendation"]["policy"]
+    assert case["recommendation"]["policy"]["status"] == "not_acknowledged"

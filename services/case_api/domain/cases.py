@@ -492,6 +492,7 @@ class _FindingInputs:
     state: str
     employee_id: str | None
     seen_on: date | None
+    department: str | None
 
 
 @recusal_audited("case.finding")
@@ -501,18 +502,22 @@ def record_finding(db: Database, peers: ServiceClient, *, case_id: str, principa
     """investigating -> finding_recorded. A sustained finding needs the employee and a severity,
     and computes the ladder's recommendation, keeping what led to it, with policy_api's answer
     on the acknowledgement. policy_api is asked with no transaction open (read, ask, write); if
-    the case changed in between in a way that matters (state, employee, date seen), 409."""
+    the case changed in between in a way that matters (state, employee, date seen, department), 409.
+    The case's department goes with the question: a department's own policy is in force for the
+    employees of that department, whether or not they held posting privileges there."""
     with db.read() as s:
         case = visible_case(s, case_id, principal)
-        seen = _FindingInputs(state=case.state, employee_id=case.employee_id, seen_on=case.seen_on)
+        seen = _FindingInputs(state=case.state, employee_id=case.employee_id, seen_on=case.seen_on,
+                              department=case.department)
     check(CaseFacts(state=State(seen.state)), State.finding_recorded, finding=finding)
     ack: dict[str, object] | None = None
     if finding == Finding.sustained and seen.employee_id and severity is not None:
         ack = clients.acknowledgement_for(peers, employee_id=seen.employee_id, on=seen.seen_on or now.date(),
-                                          timeout=acknowledgement_timeout)
+                                          department=seen.department, timeout=acknowledgement_timeout)
     with db.write() as s:
         case = visible_case(s, case_id, principal, for_update=True)
-        if _FindingInputs(state=case.state, employee_id=case.employee_id, seen_on=case.seen_on) != seen:
+        if _FindingInputs(state=case.state, employee_id=case.employee_id, seen_on=case.seen_on,
+                          department=case.department) != seen:
             raise Conflict("The case changed while the finding was being prepared; reload it and try again.",
                            current_state=case.state)
         _record_finding(s, case=case, finding=finding, severity=severity, summary=summary, actor=principal.subject,
