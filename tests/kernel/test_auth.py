@@ -67,21 +67,24 @@ def test_hs256_signed_with_public_key_refused(verifier, auth_settings):
         verifier.verify(f"{header}.{body}.{sig}")
 
 
+# The claims are made when the test runs, not at collection: a token made at collection expired
+# (exp = now + 600) before this module ran in a long one-process run, and every case then failed
+# with "The token has expired" instead of its own reason.
 @pytest.mark.parametrize(
-    ("claims", "message"),
+    ("make_claims", "message"),
     [
-        (_claims(exp=int(time.time()) - 3600), "expired"),
-        (_claims(aud="someone-else"), "claims"),
-        (_claims(iss="https://evil.example"), "claims"),
-        (_claims(exp=None), "claims|expired|exp"),
-        (_claims(sub=None), "claims|sub"),
-        (_claims(nbf=int(time.time()) + 3600), "claims|nbf|not yet"),
+        (lambda: _claims(exp=int(time.time()) - 3600), "expired"),
+        (lambda: _claims(aud="someone-else"), "claims"),
+        (lambda: _claims(iss="https://evil.example"), "claims"),
+        (lambda: _claims(exp=None), "claims|expired|exp"),
+        (lambda: _claims(sub=None), "claims|sub"),
+        (lambda: _claims(nbf=int(time.time()) + 3600), "claims|nbf|not yet"),
     ],
     ids=["expired", "wrong-audience", "wrong-issuer", "no-exp", "no-sub", "not-yet-valid"],
 )
-def test_bad_claims_refused(verifier, auth_settings, claims, message):
+def test_bad_claims_refused(verifier, auth_settings, make_claims, message):
     with pytest.raises(Unauthorized, match=f"(?i){message}"):
-        verifier.verify(_sign(auth_settings, claims))
+        verifier.verify(_sign(auth_settings, make_claims()))
 
 
 def test_token_signed_by_another_key_refused(verifier, tmp_path: Path):

@@ -29,19 +29,21 @@ def _sign(auth: AuthSettings, claims: dict, kid: str = DEV_KID, **headers) -> st
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, **headers})
 
 
+# The times are taken when the test runs, not at collection (a long one-process run reaches this
+# module long after collection; see test_auth.test_bad_claims_refused).
 @pytest.mark.parametrize(("over", "headers", "why"), [
-    ({}, {"crit": ["exp"]}, "critical"),
-    ({"exp": str(int(time.time()) + 600)}, {}, "exp"),
-    ({"iat": "yesterday"}, {}, "iat"),
-    ({"iat": int(time.time()) + 3600, "exp": int(time.time()) + 4000}, {}, "future"),
-    ({"sub": ""}, {}, "subject"),
-    ({"sub": "   "}, {}, "subject"),
-    ({"exp": int(time.time()) + 30 * 86400}, {}, "lifetime"),
+    (lambda: {}, {"crit": ["exp"]}, "critical"),
+    (lambda: {"exp": str(int(time.time()) + 600)}, {}, "exp"),
+    (lambda: {"iat": "yesterday"}, {}, "iat"),
+    (lambda: {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 4000}, {}, "future"),
+    (lambda: {"sub": ""}, {}, "subject"),
+    (lambda: {"sub": "   "}, {}, "subject"),
+    (lambda: {"exp": int(time.time()) + 30 * 86400}, {}, "lifetime"),
 ])
 def test_odd_claims_signed_with_the_real_key_are_refused(auth_settings, over, headers, why):
     verifier = TokenVerifier(auth_settings, "dev")
     with pytest.raises(Unauthorized, match=why):
-        verifier.verify(_sign(auth_settings, _claims(**over), **headers))
+        verifier.verify(_sign(auth_settings, _claims(**over()), **headers))
 
 
 def test_id_tokens_are_refused_where_the_idp_marks_access_tokens(auth_settings):
