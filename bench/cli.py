@@ -77,10 +77,23 @@ class Run:
     notes: list[str] = field(default_factory=list)
     profiles: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     load_start: str = ""
+    #: measures the hello again (set by main while the hello server runs); returns req/s
+    remeasure: Callable[[], float] | None = None
+    hello_now: float = 0.0
+    hello_log: list[str] = field(default_factory=list)
 
     @property
     def hello(self) -> float:
-        return self.baselines.get("hello_rps", 0.0)
+        """The hello the rows are divided by: the one measured just before the current scenario
+        (this machine's speed drifted 2x within one run: 11.5k req/s at the start of the 15:50 run,
+        23.6k at its end), else the run's first."""
+        return self.hello_now or self.baselines.get("hello_rps", 0.0)
+
+    def refresh_hello(self, before: str) -> None:
+        if self.remeasure is None:
+            return
+        self.hello_now = self.remeasure()
+        self.hello_log.append(f"{before}: {self.hello_now:,.0f}")
 
 
 def measure(server: Server, url: str, *, conns: int, cfg: Config, script: str = "",
@@ -530,6 +543,7 @@ def scenarios_for(stack: Stack, run: Run, db: str) -> None:
         if not cfg.wants(label):
             continue
         try:
+            run.refresh_hello(f"{label} ({db})")
             fn()
         except Exception as exc:
             unavailable(label, f"scenario failed: {type(exc).__name__}: {str(exc)[:160]}")
@@ -681,7 +695,7 @@ def write_results(run: Run, command: str, started: datetime) -> None:
         f"- Machine: {machine()}",
         f"- Command: `{command}`",
         f"- Load average (1/5/15 min) at the start: {run.load_start}; at the end: {_load()} (other work on "
-        "the machine shares both cores; ratios are to the hello of this run)",
+        "the machine shares both cores)",
         f"- Settings: uvicorn (uvloop, httptools, one process, `--limit-concurrency 200 --backlog 2048` as "
         f"deployed, no access log from uvicorn; services log "
         f"at {os.environ.get('BENCH_LOG_LEVEL', 'INFO')} as in production) pinned to CPU 0; wrk (1 thread) pinned "
@@ -690,9 +704,11 @@ def write_results(run: Run, command: str, started: datetime) -> None:
         "",
         "## Baselines (same run)",
         "",
-        f"- Bare Starlette JSON hello-world, 32 connections: **{run.hello:,.0f} req/s** "
+        f"- Bare Starlette JSON hello-world, 32 connections: **{run.baselines.get('hello_rps', 0):,.0f} req/s** "
         f"(p99 {run.baselines.get('hello_p99', 0):.1f} ms); the same at the end of the run: "
-        f"{run.baselines.get('hello_end_rps', 0):,.0f} req/s (ratios use the first)",
+        f"{run.baselines.get('hello_end_rps', 0):,.0f} req/s",
+        "- Each scenario's `x hello` is to the hello measured (3 s) just before that scenario, since the "
+        "machine's speed drifts within a run: " + ("; ".join(run.hello_log) if run.hello_log else "none measured"),
     ]
     if "sqlite_commits" in run.baselines:
         lines.append(f"- Raw sqlite3 (WAL, synchronous=FULL, one committed INSERT per row): "
@@ -750,16 +766,18 @@ def main(argv: list[str] | None = None) -> int:
     print(SEP)
     with tempfile.TemporaryDirectory(prefix="civicsocial-bench-") as tmp:
         work = Path(tmp)
+        # The hello server runs for the whole run (idle between measurements): it is measured
+        # first, again before every scenario (each row's "x hello" is to that one), and at the end.
         hello = hello_server(work).start()
-        try:
-            r, g = measure(hello, hello.url + "/", conns=32, cfg=cfg)
-            run.baselines["hello_rps"] = r.rps
-            run.baselines["hello_p99"] = r.p99_ms
-            row = Row("baseline: bare Starlette hello", "-", 32, r, g, 1.0)
-            run.rows.append(row)
-            print(format_row(row), flush=True)
-        finally:
-            hello.stop()
+        r, g = measure(hello, hello.url + "/", conns=32, cfg=cfg)
+        run.baselines["hello_rps"] = r.rps
+        run.baselines["hello_p99"] = r.p99_ms
+        row = Row("baseline: bare Starlette hello", "-", 32, r, g, 1.0)
+        run.rows.append(row)
+        print(format_row(row), flush=True)
+        quick = Config(duration=min(cfg.duration, 3.0), warmup=min(cfg.warmup, 1.0), cases=cfg.cases,
+                       profile=False, baseline_db_seconds=cfg.baseline_db_seconds)
+        run.remeasure = lambda: measure(hello, hello.url + "/", conns=32, cfg=quick)[0].rps
         references = () if only else (("bench.hello:fastapi_async", "reference: FastAPI hello, async def"),
                                       ("bench.hello:fastapi_sync", "reference: FastAPI hello, def (threadpool)"))
         for target, label in references:
@@ -797,11 +815,11 @@ def main(argv: list[str] | None = None) -> int:
                         run.notes.append(f"{db}: {log.name} holds {errors} error lines (first: "
                                          f"{_first_error(text)})")
         # the hello again at the end: how far the machine drifted during the run (it is shared)
-        hello = hello_server(work).start()
         try:
             r, g = measure(hello, hello.url + "/", conns=32, cfg=cfg)
             run.baselines["hello_end_rps"] = r.rps
-            row = Row("baseline again at the end: bare Starlette hello", "-", 32, r, g, r.rps / run.hello)
+            row = Row("baseline again at the end: bare Starlette hello", "-", 32, r, g,
+                      r.rps / run.baselines["hello_rps"])
             run.rows.append(row)
             print(format_row(row), flush=True)
         finally:
