@@ -213,3 +213,26 @@ async def test_the_employees_response_and_appeal_reach_the_handlers_never_the_em
     assert not [to for to, _ in got if to == "emp-50@cabq.gov"]
     text = "".join(m.as_string() for m in sink.messages)
     assert "Jane Roe" not in text and "not mine" not in text
+
+
+async def test_a_review_marked_missed_before_the_notifier_saw_it_still_gets_its_overdue_notice(
+        make_app, client, token, sink):
+    """The scheduler marks a review ``missed`` as soon as its due date passes; if that ran before
+    the notification loop looked, the overdue notice must still go out, once. A review missed
+    long ago (before the notifier was switched on) gets none."""
+    clock = FrozenClock(T0)
+    app = _app(make_app, sink, clock)
+    c = client(app)
+    _directory(app, ("mon-1", None))
+    await _enrol(c, token, "mon-1", "monitor")
+    review_id = _review(app, due_on=(T0 - timedelta(days=1)).date())
+    with app.state.db.write() as s:
+        review = s.get(Review, review_id)
+        review.status = "missed"
+        s.add(review)
+        s.add(Review(account_id="acct-police-fb", department="Police", period_start=date(2026, 3, 1),
+                     period_end=date(2026, 5, 31), due_on=(T0 - timedelta(days=60)).date(), status="missed",
+                     created_at=T0, updated_at=T0))
+    _send(app)
+    _send(app)
+    assert _to(sink) == {("mon-1@cabq.gov", "Monitoring review @abqpolice 2026-09-01/2026-11-30 overdue"): 1}

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, or_, select
 
 from services.case_api.domain import access, identity
 from services.case_api.domain.models import (
@@ -78,6 +78,10 @@ SCOPED_ROLES = frozenset({Role.department_director, Role.pio})
 TEAM = "#team"  # the team chat channel, as a ledger recipient
 AUDIT_BATCH = 500
 DEADLINE_BATCH = 1000
+#: A review the scheduler marked ``missed`` (its due date passed) before this loop saw it overdue
+#: still gets its overdue notice, if it was due within this many days (not every missed review
+#: of the past when the notifier is first switched on).
+MISSED_LOOKBACK_DAYS = 7
 IN_CHUNK = 500
 
 
@@ -217,11 +221,13 @@ def _deadlines(s: Session, rules: Rules, now: datetime) -> list[Occurrence]:
     reviews = s.exec(
         select(Review, MonitoredAccount.handle).join(MonitoredAccount,
                                                      col(MonitoredAccount.account_id) == Review.account_id)
-        .where(col(Review.status).in_(OPEN_REVIEW),
-               col(Review.due_on) <= today + timedelta(days=rules.monitoring_due_soon_days))
+        .where(or_(and_(col(Review.status).in_(OPEN_REVIEW),
+                        col(Review.due_on) <= today + timedelta(days=rules.monitoring_due_soon_days)),
+                   and_(col(Review.status) == "missed",
+                        col(Review.due_on) >= today - timedelta(days=MISSED_LOOKBACK_DAYS))))
         .order_by(col(Review.due_on).desc(), col(Review.id)).limit(DEADLINE_BATCH)).all()
     for review, handle in reviews:
-        event = E.monitoring_overdue if review.due_on < today else E.monitoring_due
+        event = E.monitoring_overdue if review.due_on < today or review.status == "missed" else E.monitoring_due
         reviewer = identity.person_key(review.reviewer)
         out.append(Occurrence(
             event=event, key=f"{event.value}:{review.id}:{review.due_on.isoformat()}",
