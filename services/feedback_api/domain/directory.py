@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -41,40 +41,129 @@ class AccountCheck:
     department: str | None = None
 
 
+@dataclass(eq=False)
+class Listing:
+    """One list as last read from policy_api (``items``), and what was derived from it once.
+
+    The widget's GETs answer from a listing without a thread hop or a validation per request: the
+    router encodes the listing to JSON once (``encoded``) and every later request sends those bytes.
+    A listing is replaced, never changed, so what was derived from it stays true."""
+
+    items: list[dict[str, Any]]
+    loaded_at: float
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def encoded(self, name: str, encode: Callable[[list[dict[str, Any]]], Any]) -> Any:
+        """``encode(items)``, computed on first use and kept with this listing (two threads racing
+        compute the same value; either is kept)."""
+        try:
+            return self._derived[name]
+        except KeyError:
+            value = self._derived[name] = encode(self.items)
+            return value
+
+
 class PolicyDirectory:
     """policy_api through the app's ``ServiceClient`` (peer ``policy_api``), with a TTL cache.
     Every call has its own short timeout (``timeout_seconds``) and one retry: a report is never
-    held up long by policy_api."""
+    held up long by policy_api.
 
-    def __init__(self, peers: ServiceClient, *, ttl_seconds: float = 60.0, timeout_seconds: float = 2.0) -> None:
+    The cache is stale-while-revalidate with one loader per list. A listing younger than
+    ``ttl_seconds`` is served as is. Up to ``revalidate_seconds`` past that it is still served, and
+    one background thread reloads it (a failed reload is not retried for ``retry_seconds``), so once
+    warm no request waits on policy_api and a busy widget does not send it a request per visitor
+    when the TTL runs out. Older than that, or never loaded, the caller loads it, and concurrent
+    callers wait for that one load instead of each asking policy_api. ``ttl_seconds=0`` turns the
+    cache off (every call loads; tests and development)."""
+
+    def __init__(self, peers: ServiceClient, *, ttl_seconds: float = 60.0, timeout_seconds: float = 2.0,
+                 revalidate_seconds: float | None = None, retry_seconds: float = 5.0) -> None:
         self._peers = peers
         self._ttl = ttl_seconds
+        self._revalidate = 10 * ttl_seconds if revalidate_seconds is None else revalidate_seconds
+        self._retry = retry_seconds
         self._timeout = timeout_seconds
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()  # guards the three dicts below
+        self._cache: dict[str, Listing] = {}
+        self._refreshing: set[str] = set()
+        self._failed_at: dict[str, float] = {}
+        self._loading: dict[str, threading.Lock] = {}  # one loader per list
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         return self._peers.get("policy_api", path, params=params, authenticated=False, timeout=self._timeout,
                                retries=1)
 
     # -- cache --------------------------------------------------------------------------------
-    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
+    def _loaders(self) -> dict[str, Callable[[], list[dict[str, Any]]]]:
+        return {"accounts": lambda: self._pages("/v1/accounts", {"status": "active"}),
+                "policies": self._load_policies}
+
+    def peek(self, key: str) -> Listing | None:
+        """The listing if it can be served without waiting (fresh, or stale and being reloaded in
+        the background); ``None`` when the caller has to ``listing(key)`` (in a thread)."""
+        now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self._ttl:
-            return hit[1]
+            if hit is None or self._ttl == 0:
+                return None
+            age = now - hit.loaded_at
+            if age < self._ttl:
+                return hit
+            retry_due = now - self._failed_at.get(key, -1e9) >= self._retry
+            if age >= self._ttl + self._revalidate:  # too old to serve unasked, unless policy_api just failed
+                return None if retry_due else hit
+            start = key not in self._refreshing and retry_due
+            if start:
+                self._refreshing.add(key)
+        if start:
+            threading.Thread(target=self._refresh, args=(key,), name=f"directory-{key}", daemon=True).start()
+        return hit
+
+    def listing(self, key: str) -> Listing:
+        """The listing, loading it now if it cannot be served as is (blocking: call it from a
+        thread). While policy_api cannot answer, the last listing is served however old."""
+        hit = self.peek(key)
+        if hit is not None:
+            return hit
+        with self._lock:
+            gate = self._loading.setdefault(key, threading.Lock())
+            before = self._cache.get(key)
+        with gate:  # one load at a time; whoever waited takes what it loaded (or its failure)
+            with self._lock:
+                current = self._cache.get(key)
+                just_failed = time.monotonic() - self._failed_at.get(key, -1e9) < self._retry
+            if current is not None and self._ttl and (current is not before or just_failed):
+                return current
+            return self._load(key, stale=current)
+
+    def _load(self, key: str, *, stale: Listing | None) -> Listing:
         try:
-            value = load()
+            items = self._loaders()[key]()
         except (UpstreamFailed, _BadAnswer) as exc:
-            if hit is not None:
-                log.warning("policy_api_stale_cache", key=key.split(":")[0])
-                return hit[1]
+            with self._lock:
+                self._failed_at[key] = time.monotonic()
+            if stale is not None:
+                log.warning("policy_api_stale_cache", key=key)
+                return stale
             raise Unavailable(
                 "The list of policies and accounts is temporarily unavailable.", headers={"Retry-After": "30"}
             ) from exc
+        fresh = Listing(items, time.monotonic())
         with self._lock:
-            self._cache[key] = (time.monotonic(), value)
-        return value
+            self._cache[key] = fresh
+            self._failed_at.pop(key, None)
+        return fresh
+
+    def _refresh(self, key: str) -> None:
+        try:
+            with self._lock:
+                stale = self._cache.get(key)
+            self._load(key, stale=stale)
+        except Exception:  # never let a reload thread die loudly; the next request tries again
+            log.exception("policy_api_refresh_failed", key=key)
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
 
     def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -94,14 +183,10 @@ class PolicyDirectory:
 
     # -- reads for the widget -----------------------------------------------------------------
     def active_accounts(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._cached(
-            "accounts", lambda: self._pages("/v1/accounts", {"status": "active"})
-        )
-        return result
+        return self.listing("accounts").items
 
     def published_policies(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._cached("policies", self._load_policies)
-        return result
+        return self.listing("policies").items
 
     def _load_policies(self) -> list[dict[str, Any]]:
         out = []
@@ -131,7 +216,7 @@ class PolicyDirectory:
         with self._lock:
             hit = self._cache.get("accounts")
         if hit is not None:
-            for account in hit[1]:
+            for account in hit.items:
                 if account.get("id") == account_id:
                     return AccountCheck(Check.verified, account.get("department"))
         try:

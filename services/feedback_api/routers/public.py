@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from services.feedback_api.deps import IntakeDep, SettingsDep
+from services.feedback_api.domain.directory import Listing, PolicyDirectory
 from services.feedback_api.domain.evidence import ALLOWED_TYPES
 from services.feedback_api.schemas import CategoryOut, LimitsOut, OptionsOut, PublicPolicy
+from shared.caching import cached_response
 from shared.schemas.intake import ViolationCategory
 from shared.schemas.registry import AccountPublic, Platform
 from shared.web import problem_responses
@@ -28,21 +32,46 @@ async def options(settings: SettingsDep) -> OptionsOut:
     )
 
 
-@router.get("/accounts", operation_id="public_accounts", summary="Active official accounts (from policy_api, cached)",
-            responses=problem_responses(503))
-def accounts(intake: IntakeDep) -> list[AccountPublic]:
+def _listing_response(request: Request, body: bytes) -> Response:
+    # Public data (active accounts, published policies), the same for everyone: a minute in shared
+    # caches, then revalidated by ETag; the directory itself reloads from policy_api every minute.
+    return cached_response(request, body, media_type="application/json", max_age=60, stale_while_revalidate=300)
+
+
+async def _listing(directory: PolicyDirectory, key: str) -> Listing:
+    # Warm (nearly always): answered on the event loop. Cold or far too old: loaded in a thread.
+    listing = directory.peek(key)
+    return listing if listing is not None else await run_in_threadpool(directory.listing, key)
+
+
+def _accounts_json(items: list[dict[str, Any]]) -> bytes:
     out: list[AccountPublic] = []
-    for item in intake.directory.active_accounts():
+    for item in items:
         try:
             out.append(AccountPublic.model_validate(item))
         except ValueError:
             continue  # one malformed entry must not hide the others
-    return out
+    return _ACCOUNTS.dump_json(out)
+
+
+def _policies_json(items: list[dict[str, Any]]) -> bytes:
+    return _POLICIES.dump_json([PublicPolicy.model_validate(p) for p in items])
+
+
+_ACCOUNTS = TypeAdapter(list[AccountPublic])
+_POLICIES = TypeAdapter(list[PublicPolicy])
+
+
+@router.get("/accounts", operation_id="public_accounts", summary="Active official accounts (from policy_api, cached)",
+            response_model=list[AccountPublic], responses=problem_responses(503))
+async def accounts(request: Request, intake: IntakeDep) -> Response:
+    listing = await _listing(intake.directory, "accounts")
+    return _listing_response(request, listing.encoded("json", _accounts_json))
 
 
 @router.get("/policies", operation_id="public_policies",
             summary="Published policies with their current version and sections (from policy_api, cached)",
-            responses=problem_responses(503))
-def policies(intake: IntakeDep) -> list[PublicPolicy]:
-    items: list[dict[str, Any]] = intake.directory.published_policies()
-    return [PublicPolicy.model_validate(p) for p in items]
+            response_model=list[PublicPolicy], responses=problem_responses(503))
+async def policies(request: Request, intake: IntakeDep) -> Response:
+    listing = await _listing(intake.directory, "policies")
+    return _listing_response(request, listing.encoded("json", _policies_json))
