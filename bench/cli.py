@@ -173,6 +173,17 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
     return predicate()
 
 
+def pool_ready(url: str) -> str:
+    """feedback_api's pre-made receipts (``civicsocial_receipt_pool_ready`` on /metrics), as text."""
+    try:
+        for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
+            if line.startswith("civicsocial_receipt_pool_ready "):
+                return str(int(float(line.split()[1])))
+    except httpx.HTTPError:
+        pass
+    return "unknown"
+
+
 def trickle(url: str, *, rate: float, count: int, tag: str) -> dict[str, Any]:
     """``bench/trickle.py`` (open-loop report POSTs on a fixed schedule) pinned to the load core."""
     cmd = ["taskset", "-c", LOAD_CPU, sys.executable, "-m", "bench.trickle", url, "--rate", str(rate),
@@ -301,6 +312,7 @@ def scenarios_for(stack: Stack, run: Run, db: str) -> None:
         widget: dict[str, LoadResult] = {}
         wrk_thread = threading.Thread(target=lambda: widget.setdefault("r", run_wrk(
             fb.url + "/", connections=16, duration=BURST_SECONDS + 2, script=mixed_script(steps))))
+        ready = pool_ready(fb.url)
         before = rss_bytes(fb.pid)
         wrk_thread.start()
         time.sleep(1.0)
@@ -321,7 +333,8 @@ def scenarios_for(stack: Stack, run: Run, db: str) -> None:
             "delivered to case_api exactly once",
             met=rep.p99_ms < 1000 and once and ok201 == BURST_REPORTS,
             note=f"{ok201} x 201 in {float(t['wall_s']):.1f} s; stored {stored}, case links {links}, distinct "
-                 f"{distinct}; all delivered {drain_s:.1f} s after the last POST{failed}" if delivered else
+                 f"{distinct}; all delivered {drain_s:.1f} s after the last POST; receipt pool held {ready} at "
+                 f"the start{failed}" if delivered else
                  f"{ok201} x 201; after 120 s only {distinct} delivered (stored {stored}, links {links}){failed}")
         if w is not None:
             add("intake burst: widget GETs during the burst (" + ", ".join(p.rsplit("/", 1)[-1] for p in WIDGET_GETS)

@@ -129,6 +129,10 @@ def make_app(databases: dict[str, TestDatabase], dev_key: Path) -> Iterator[Call
             "log_json": True,
             "auth": {"dev_key_file": str(dev_key)},
         }
+        if service == "feedback_api":
+            # A live app fills its receipt pool in the background (argon2id, 19 MiB each): bounded
+            # here so a short test does not spend the machine's idle CPU on receipts it never uses.
+            values["receipt_pool_size"] = 20
         values.update(overrides)
         kwargs = {"clock": clock} if clock is not None else {}
         app = spec.create_app(spec.settings(**values), **kwargs)

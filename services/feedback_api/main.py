@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Gauge
 
 from services.feedback_api.domain.batching import Batching
 from services.feedback_api.domain.contact import ContactCipher, decode_key
@@ -156,6 +157,15 @@ def create_app(settings: FeedbackSettings | None = None, *, clock: Clock | None 
         hold=app.state.batching.hold, shuffle=app.state.batching.enabled,
     )
     app.state.open311_key_hashes = key_hashes(open311_keys(settings))
+    _pool_metrics(app.state.metrics_registry, app.state.intake.receipts)
     install_public_pages(app, prefixes=PUBLIC_PAGES)  # HEAD and gzip for the widget and /report
     return app
 
+
+def _pool_metrics(registry: CollectorRegistry, pool: ReceiptPool) -> None:
+    """How many pre-made receipts are ready, read at scrape time: an operator sees whether the
+    next burst will be answered from the pool or wait on argon2id (a count, no receipt)."""
+    Gauge("civicsocial_receipt_pool_ready", "Receipts made and hashed ahead of time, not yet handed out",
+          registry=registry).set_function(lambda: len(pool))
+    Gauge("civicsocial_receipt_pool_size", "The receipt pool's bound (RECEIPT_POOL_SIZE)",
+          registry=registry).set(pool.size)

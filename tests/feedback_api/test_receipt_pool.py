@@ -57,22 +57,26 @@ def test_empty_pool_hashes_inline(hasher):
         assert item.receipt_hash == hasher.hash(item.receipt)
     disabled = ReceiptPool(hasher, size=0)
     disabled.start()  # size 0: no thread at all
-    assert disabled._thread is None and disabled.fill() == 0
+    assert disabled._threads == [] and disabled.fill() == 0
 
 
 def test_background_refill_when_idle(hasher):
-    pool = ReceiptPool(hasher, size=10, idle_seconds=0.01)
+    pool = ReceiptPool(hasher, size=10, idle_seconds=0.01, fillers=3)
     pool.start()
     try:
+        assert len(pool._threads) == 3
         _wait(lambda: len(pool) == 10)
         taken = {pool.issue().receipt for _ in range(6)}
         _wait(lambda: len(pool) == 10)  # refilled after handing out
         later = {pool.issue().receipt for _ in range(10)}
         assert not taken & later  # each handed out once
-        assert len(pool) <= 10
+        assert len(pool) <= 10  # three fillers, one bound
+        _wait(lambda: len(pool) == 10)
+        time.sleep(0.05)
+        assert len(pool) == 10
     finally:
         pool.stop()
-    assert pool._thread is None
+    assert pool._threads == []
 
 
 def test_the_secret_is_not_in_its_repr(hasher):
@@ -96,3 +100,13 @@ async def test_reports_take_receipts_from_the_pool(fb_app, client, databases):
     with app.state.db.read() as s:
         hashes = set(s.execute(select(Submission.receipt_hash)).scalars())
     assert len(hashes) == 4 and not any(r in h for r in receipts for h in hashes)
+
+
+async def test_metrics_show_how_many_receipts_are_ready(fb_app, client):
+    app = fb_app(receipt_pool_size=4)
+    pool: ReceiptPool = app.state.intake.receipts
+    c = client(app)
+    assert "civicsocial_receipt_pool_ready 0.0" in (await c.get("/metrics")).text
+    assert pool.fill(limit=3) == 3
+    text = (await c.get("/metrics")).text
+    assert "civicsocial_receipt_pool_ready 3.0" in text and "civicsocial_receipt_pool_size 4.0" in text

@@ -106,23 +106,26 @@ class ReceiptPool:
     At most ``size`` pairs (receipt, hash) are held, in this process's memory only: never written
     to disk or the database before they are handed out, never logged. ``issue()`` hands each out
     once (under a lock); when the pool is empty it hashes inline as before, so the pool only ever
-    removes waiting, never adds it. A background thread refills the pool while the process is
-    idle: no request waiting on a hash for ``idle_seconds``, and at the lowest CPU priority the
-    OS gives a thread (Linux), so under load the scheduler runs request threads first. A
-    restarted process starts empty (receipts are not carried over) and refills when idle.
+    removes waiting, never adds it. Background threads (``fillers``, one per core by default)
+    refill the pool while the process is idle: no request waiting on a hash for ``idle_seconds``,
+    and at the lowest CPU priority the OS gives a thread (Linux), so under load the scheduler runs
+    request threads first. A restarted process starts empty (receipts are not carried over) and
+    refills when idle.
     """
 
-    def __init__(self, hasher: ReceiptHasher, *, size: int, idle_seconds: float = 0.2) -> None:
+    def __init__(self, hasher: ReceiptHasher, *, size: int, idle_seconds: float = 0.2,
+                 fillers: int | None = None) -> None:
         if size < 0:
             raise ValueError("the receipt pool size cannot be negative")
         self.hasher = hasher
         self.size = size
         self.idle_seconds = idle_seconds
+        self.fillers = max(1, fillers if fillers is not None else (os.cpu_count() or 1))
         self._items: deque[IssuedReceipt] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def __len__(self) -> int:
         with self._lock:
@@ -156,18 +159,20 @@ class ReceiptPool:
         return made
 
     def start(self) -> None:
-        if self.size == 0 or self._thread is not None:
+        if self.size == 0 or self._threads:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="receipt-pool", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"receipt-pool-{n}", daemon=True)
+                         for n in range(self.fillers)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
 
     def _run(self) -> None:
         _lower_priority()
