@@ -97,7 +97,9 @@ def seed_cases(db_url: str, n: int, *, batch: int = 5000) -> int:
     """Bulk-insert ``n`` plausible cases (spread over states, departments, dates). Columns with
     Python or server defaults keep them; required ones get type-appropriate values."""
     table = case_table()
-    engine = make_engine(db_url)
+    # IMMEDIATE on SQLite: each batch takes the write lock at BEGIN, waiting out case_api's own
+    # writers (busy_timeout), instead of failing "database is locked" on a read-to-write upgrade
+    engine = make_engine(db_url, sqlite_begin="IMMEDIATE")
     now = datetime.now(UTC)
     departments = ["Police", "Parks and Recreation", "Fire Rescue", "Transit", "Solid Waste", "Planning"]
     rnd = random.Random(9)
