@@ -110,3 +110,24 @@ async def test_metrics_show_how_many_receipts_are_ready(fb_app, client):
     assert pool.fill(limit=3) == 3
     text = (await c.get("/metrics")).text
     assert "civicsocial_receipt_pool_ready 3.0" in text and "civicsocial_receipt_pool_size 4.0" in text
+
+
+def test_every_hash_thread_is_warmed_once_at_start():
+    """Each dedicated hash thread runs one hash when the pool starts, so each has its argon2 buffer
+    before the first burst (RSS at its working size from the start)."""
+    import threading
+    from dataclasses import dataclass
+
+    from services.feedback_api.domain.receipts import HASH_THREADS, warm_hashers
+
+    seen: list[str] = []
+
+    @dataclass(frozen=True)
+    class Recording(ReceiptHasher):
+        def compute(self, receipt: str) -> str:
+            seen.append(threading.current_thread().name)
+            return super().compute(receipt)
+
+    warm_hashers(Recording(PEPPER))  # production cost (~30 ms a hash), as at start
+    assert len(seen) == HASH_THREADS and len(set(seen)) == HASH_THREADS
+    assert all(name.startswith("receipt-hash") for name in seen)

@@ -34,7 +34,8 @@ RECEIPT_DIGITS = 16
 # nothing finishes sooner), and only these threads ever hold the 19 MiB buffers. With a semaphore
 # instead, each of up to 40 request threads kept its own malloc arena with a buffer in it: the
 # bench saw RSS grow by 39-114 MiB per 10 s run at 32 connections and 59 MiB at 256.
-_HASHERS = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="receipt-hash")
+HASH_THREADS = max(1, os.cpu_count() or 1)
+_HASHERS = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="receipt-hash")
 HASH_PREFIX = "a2id1$"  # bump when the parameters change (old hashes stay verifiable by their prefix)
 _SEPARATORS = re.compile(r"[\s\-.]")
 
@@ -178,6 +179,8 @@ class ReceiptPool:
 
     def _run(self) -> None:
         _lower_priority()
+        if self._threads and threading.current_thread() is self._threads[0]:
+            warm_hashers(self.hasher)
         while not self._stop.is_set():
             if len(self) >= self.size:
                 self._wake.wait(5.0)
@@ -192,6 +195,17 @@ class ReceiptPool:
             except Exception:  # never let the filler die; issue() falls back to inline hashing
                 log.exception("receipt_pool_fill_failed")
                 self._stop.wait(1.0)
+
+
+def warm_hashers(hasher: ReceiptHasher) -> None:
+    """One hash on every dedicated hash thread, at start: each keeps its 19 MiB argon2 buffer in
+    its own malloc arena from then on, so the process reaches its working memory now rather than
+    in the first burst that finds the pool empty (a container limit that is too small fails at
+    start, and RSS stays flat under load). Costs one hash of CPU per thread. The tasks are
+    submitted together and each takes ~30 ms, so each lands on its own thread (the executor
+    starts a thread per task while none is idle)."""
+    for future in [_HASHERS.submit(hasher.compute, new_receipt()) for _ in range(HASH_THREADS)]:
+        future.result(timeout=60)
 
 
 def _lower_priority() -> None:
