@@ -233,19 +233,32 @@ class OutboxRelay:
                 self._workers = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox-delivery")
             outcomes = list(self._workers.map(self._deliver, rows))
         finished: list[tuple[str, int, Outcome, str | None]] = []
+        was_failing = set(self._failing)
+        answered: set[str] = set()
+        retried: set[str] = set()
         for row, (outcome, error) in zip(rows, outcomes, strict=True):
             if outcome is Outcome.DELIVERED:
+                answered.add(row.peer)
                 self._failing.discard(row.peer)
             elif outcome is Outcome.DEAD:
                 self.dead_letters += 1
                 log.error("outbox_dead", topic=row.topic, message_id=row.id, error=(error or "")[:200])
             else:
                 self.retries += 1
+                retried.add(row.peer)
                 self._failing.add(row.peer)
                 log.warning("outbox_retry", topic=row.topic, message_id=row.id, attempts=row.attempts + 1,
                             error=(error or "")[:100])
             finished.append((row.id, row.attempts + 1, outcome, error))
         self._finish(finished)
+        # A failing peer may first be met answering through a message whose own backoff ran out,
+        # before any /readyz check (the loop checks only when a round delivers nothing, and the
+        # peer is no longer "failing" once one message got through): the peer is back, so its
+        # other waiting messages are due now, not at the end of each one's backoff (up to 30 s).
+        # Not when the same round was told to retry that peer: it may be only half back.
+        for peer in (was_failing & answered) - retried:
+            woken = self.wake_peer(peer)
+            log.info("outbox_peer_ready", peer=peer, woken=woken, seen="delivery")
         return sum(1 for _, _, outcome, _ in finished if outcome is Outcome.DELIVERED)
 
     def _deliver(self, row: _Claimed) -> tuple[Outcome, str | None]:
@@ -310,7 +323,7 @@ class OutboxRelay:
         for peer in list(self._failing):
             if self.ready(peer):
                 woken = self.wake_peer(peer)
-                log.info("outbox_peer_ready", peer=peer, woken=woken)
+                log.info("outbox_peer_ready", peer=peer, woken=woken, seen="readyz")
                 self._wake.set()
 
     def drain(self, max_rounds: int = 1000) -> int:
