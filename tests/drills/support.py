@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from services.registry import SERVICES
 from shared.db import make_engine
+from tests.support.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -140,15 +141,6 @@ def scalar(database_url: str, sql: str, **params: Any) -> Any:
             return conn.execute(text(sql), params).scalar()
     finally:
         engine.dispose()
-
-
-def wait_for(predicate: Any, timeout: float, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 # --- load -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 
 from services.feedback_api.domain.directory import PolicyDirectory
 from shared.http import ServiceClient
+from tests.support.polling import wait_for
 
 
 class CountingClient(ServiceClient):
@@ -52,15 +53,6 @@ def add_account(policy, token, handle: str) -> str:
     return account_id
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_callers_arriving_together_share_one_load(policy, peers, token):
     add_account(policy, token, "@abqparks")
     directory = PolicyDirectory(peers, ttl_seconds=60)
@@ -92,7 +84,7 @@ def test_a_stale_list_is_served_while_one_background_reload_runs(policy, peers, 
 
     served = [directory.peek("accounts") for _ in range(20)]
     assert all(s is old for s in served)  # the old list, at once, to every caller
-    assert wait_for(lambda: directory.peek("accounts") is not old)
+    assert wait_for(lambda: directory.peek("accounts") is not old, timeout=10, interval=0.02)
     assert {a["id"] for a in directory.peek("accounts").items} == {first, second}
     assert peers.asked["/v1/accounts"] == 2  # one reload for twenty stale reads
 

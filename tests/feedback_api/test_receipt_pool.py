@@ -12,6 +12,7 @@ from sqlalchemy import select
 from services.feedback_api.domain.models import Submission
 from services.feedback_api.domain.receipts import IssuedReceipt, ReceiptHasher, ReceiptPool
 from tests.feedback_api.conftest import report_body
+from tests.support.polling import wait_for
 
 PEPPER = b"p" * 32
 
@@ -19,15 +20,6 @@ PEPPER = b"p" * 32
 @pytest.fixture
 def hasher() -> ReceiptHasher:
     return ReceiptHasher(PEPPER, memory_kib=64, time_cost=1)
-
-
-def _wait(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out")
 
 
 def test_pool_hands_out_distinct_receipts_that_verify(hasher):
@@ -65,13 +57,13 @@ def test_background_refill_when_idle(hasher):
     pool.start()
     try:
         assert len(pool._threads) == 3
-        _wait(lambda: len(pool) == 10)
+        assert wait_for(lambda: len(pool) == 10, timeout=10, interval=0.01)
         taken = {pool.issue().receipt for _ in range(6)}
-        _wait(lambda: len(pool) == 10)  # refilled after handing out
+        assert wait_for(lambda: len(pool) == 10, timeout=10, interval=0.01)  # refilled after handing out
         later = {pool.issue().receipt for _ in range(10)}
         assert not taken & later  # each handed out once
         assert len(pool) <= 10  # three fillers, one bound
-        _wait(lambda: len(pool) == 10)
+        assert wait_for(lambda: len(pool) == 10, timeout=10, interval=0.01)
         time.sleep(0.05)
         assert len(pool) == 10
     finally:
