@@ -63,12 +63,14 @@ def cached_response(
     private: bool | None = None,
     stale_while_revalidate: int = DEFAULT_STALE_WHILE_REVALIDATE,
     headers: dict[str, str] | None = None,
+    etag: str | None = None,
 ) -> Response:
     """``body`` with ETag and Cache-Control, or a bodiless 304 when the client already has it.
-    ``private`` defaults to whether the request carried credentials."""
+    ``private`` defaults to whether the request carried credentials. ``etag``: the body's
+    ``etag_for``, when the caller keeps the body and its tag together (not hashed again)."""
     if private is None:
         private = "authorization" in request.headers
-    etag = etag_for(body)
+    etag = etag or etag_for(body)
     hdrs = {
         "ETag": etag,
         "Cache-Control": cache_control(max_age=max_age, private=private,

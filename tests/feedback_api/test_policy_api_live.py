@@ -27,6 +27,9 @@ async def test_accounts_are_proxied_verified_and_cached(fb_app, make_app, live, 
     r = await c.get("/v1/public/accounts")
     assert r.status_code == 200 and [a["id"] for a in r.json()] == [account_id]
     assert r.json()[0]["department"] == "Parks and Recreation"
+    assert r.headers["cache-control"].startswith("public, max-age=60") and r.headers["etag"]
+    again = await c.get("/v1/public/accounts", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
 
     r = await c.post("/v1/reports", json=report_body(account_id=account_id, account_text=None))
     assert r.status_code == 201

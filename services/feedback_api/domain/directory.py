@@ -74,7 +74,9 @@ class PolicyDirectory:
     warm no request waits on policy_api and a busy widget does not send it a request per visitor
     when the TTL runs out. Older than that, or never loaded, the caller loads it, and concurrent
     callers wait for that one load instead of each asking policy_api. ``ttl_seconds=0`` turns the
-    cache off (every call loads; tests and development)."""
+    cache off (every call loads; tests and development). Written here rather than taken from a
+    library because the TTL caches we looked at (cachetools' ``TTLCache``, ``functools``) have
+    neither a stale-while-revalidate window nor one loader per key, which is the whole point."""
 
     def __init__(self, peers: ServiceClient, *, ttl_seconds: float = 60.0, timeout_seconds: float = 2.0,
                  revalidate_seconds: float | None = None, retry_seconds: float = 5.0) -> None:
@@ -83,7 +85,7 @@ class PolicyDirectory:
         self._revalidate = 10 * ttl_seconds if revalidate_seconds is None else revalidate_seconds
         self._retry = retry_seconds
         self._timeout = timeout_seconds
-        self._lock = threading.Lock()  # guards the three dicts below
+        self._lock = threading.Lock()  # guards the four containers below
         self._cache: dict[str, Listing] = {}
         self._refreshing: set[str] = set()
         self._failed_at: dict[str, float] = {}

@@ -12,7 +12,7 @@ from services.feedback_api.deps import IntakeDep, SettingsDep
 from services.feedback_api.domain.directory import Listing, PolicyDirectory
 from services.feedback_api.domain.evidence import ALLOWED_TYPES
 from services.feedback_api.schemas import CategoryOut, LimitsOut, OptionsOut, PublicPolicy
-from shared.caching import cached_response
+from shared.caching import cached_response, etag_for
 from shared.schemas.intake import ViolationCategory
 from shared.schemas.registry import AccountPublic, Platform
 from shared.web import problem_responses
@@ -32,10 +32,12 @@ async def options(settings: SettingsDep) -> OptionsOut:
     )
 
 
-def _listing_response(request: Request, body: bytes) -> Response:
+def _listing_response(request: Request, encoded: tuple[bytes, str]) -> Response:
     # Public data (active accounts, published policies), the same for everyone: a minute in shared
     # caches, then revalidated by ETag; the directory itself reloads from policy_api every minute.
-    return cached_response(request, body, media_type="application/json", max_age=60, stale_while_revalidate=300)
+    body, etag = encoded
+    return cached_response(request, body, etag=etag, media_type="application/json", max_age=60,
+                           stale_while_revalidate=300)
 
 
 async def _listing(directory: PolicyDirectory, key: str) -> Listing:
@@ -44,18 +46,20 @@ async def _listing(directory: PolicyDirectory, key: str) -> Listing:
     return listing if listing is not None else await run_in_threadpool(directory.listing, key)
 
 
-def _accounts_json(items: list[dict[str, Any]]) -> bytes:
+def _accounts_json(items: list[dict[str, Any]]) -> tuple[bytes, str]:
     out: list[AccountPublic] = []
     for item in items:
         try:
             out.append(AccountPublic.model_validate(item))
         except ValueError:
             continue  # one malformed entry must not hide the others
-    return _ACCOUNTS.dump_json(out)
+    body = _ACCOUNTS.dump_json(out)
+    return body, etag_for(body)
 
 
-def _policies_json(items: list[dict[str, Any]]) -> bytes:
-    return _POLICIES.dump_json([PublicPolicy.model_validate(p) for p in items])
+def _policies_json(items: list[dict[str, Any]]) -> tuple[bytes, str]:
+    body = _POLICIES.dump_json([PublicPolicy.model_validate(p) for p in items])
+    return body, etag_for(body)
 
 
 _ACCOUNTS = TypeAdapter(list[AccountPublic])

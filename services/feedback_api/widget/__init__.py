@@ -211,6 +211,13 @@ def _loader_source() -> str:
     return source.replace("/*MESSAGES*/null", json.dumps(messages, ensure_ascii=True))
 
 
+@cache
+def _loader_asset() -> tuple[bytes, str]:
+    """loader.js as sent, and its ETag: built once per process (it changes only with a release)."""
+    body = _loader_source().encode()
+    return body, etag_for(body)
+
+
 @router.get(
     "/widget/v1/loader.js",
     operation_id="widget_loader",
@@ -219,7 +226,8 @@ def _loader_source() -> str:
 )
 async def widget_loader(request: Request) -> Response:
     # Its URL is in the City's pages and cannot carry a version: five minutes, then an ETag check.
-    response = cached_response(request, _loader_source().encode(), media_type="text/javascript; charset=utf-8",
+    body, etag = _loader_asset()
+    response = cached_response(request, body, etag=etag, media_type="text/javascript; charset=utf-8",
                                max_age=300, private=False, stale_while_revalidate=3600,
                                # Loaded by <script src> from the City's own (other) site.
                                headers={"Cross-Origin-Resource-Policy": "cross-origin"})
@@ -240,7 +248,8 @@ async def widget_static(request: Request, name: str,
     if name not in STATIC_FILES:
         raise NotFound("No such widget asset.")
     versioned = v is not None and v == asset_version(name)
-    response = cached_response(request, _static_bytes(name), media_type=STATIC_TYPES[Path(name).suffix],
+    response = cached_response(request, _static_bytes(name), etag=_static_etag(name),
+                               media_type=STATIC_TYPES[Path(name).suffix],
                                max_age=IMMUTABLE_MAX_AGE if versioned else 0, private=False,
                                stale_while_revalidate=0)
     response.headers["Cache-Control"] = (f"public, max-age={IMMUTABLE_MAX_AGE}, immutable" if versioned
@@ -252,9 +261,14 @@ IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 
 
 @cache
+def _static_etag(name: str) -> str:
+    return etag_for(_static_bytes(name))
+
+
+@cache
 def asset_version(name: str) -> str:
     """A short content hash: a new release gives new URLs, so a year-long cache is never stale."""
-    return etag_for(_static_bytes(name)).strip('"')[:12]
+    return _static_etag(name).strip('"')[:12]
 
 
 def static_url(name: str) -> str:
