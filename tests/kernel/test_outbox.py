@@ -151,19 +151,27 @@ def test_stats_report_oldest_pending_age(db):
     assert stats.pending == 3 and stats.oldest_pending_age_seconds == pytest.approx(42, abs=1)
 
 
-def test_a_ready_peer_gets_its_waiting_messages_at_once(db):
-    """After an outage the backlog is due the moment the peer's /readyz answers, not after the
-    longest backoff; messages for other peers keep their own schedule."""
-    clock = FrozenClock()
-    _put(db, clock, 3)
-    _put(db, clock, 1, OTHER)
+def _peer_a_down(db: Database, clock: FrozenClock, *, ready_check: bool) -> tuple[OutboxRelay, dict[str, bool]]:
+    """A relay whose peer_a answers 503 until ``up["peer_a"] = True`` (and, with ``ready_check``,
+    whose /readyz says the same); peer_b always answers 503. Backoff 10-30 s."""
     up = {"peer_a": False}
 
     def deliver(_: Delivery[Ping]) -> httpx.Response:
         return httpx.Response(201 if up["peer_a"] else 503)
 
     relay = OutboxRelay(db, Outbox, {PING: deliver, OTHER: lambda d: httpx.Response(503)},
-                        ready=lambda peer: up.get(peer, False), clock=clock, base_backoff=10, max_backoff=30)
+                        ready=(lambda peer: up.get(peer, False)) if ready_check else None, clock=clock,
+                        base_backoff=10, max_backoff=30)
+    return relay, up
+
+
+def test_a_ready_peer_gets_its_waiting_messages_at_once(db):
+    """After an outage the backlog is due the moment the peer's /readyz answers, not after the
+    longest backoff; messages for other peers keep their own schedule."""
+    clock = FrozenClock()
+    _put(db, clock, 3)
+    _put(db, clock, 1, OTHER)
+    relay, up = _peer_a_down(db, clock, ready_check=True)
     relay.run_once()  # everything fails, backoff up to 30 s
     relay.check_failing_peers()
     assert relay.run_once() == 0  # peer_a still down: nothing due
@@ -181,13 +189,7 @@ def test_the_first_delivery_to_a_returning_peer_makes_its_backlog_due(db):
     clock = FrozenClock()
     _put(db, clock, 4)
     _put(db, clock, 1, OTHER)
-    up = {"peer_a": False}
-
-    def deliver(_: Delivery[Ping]) -> httpx.Response:
-        return httpx.Response(201 if up["peer_a"] else 503)
-
-    relay = OutboxRelay(db, Outbox, {PING: deliver, OTHER: lambda d: httpx.Response(503)},
-                        clock=clock, base_backoff=10, max_backoff=30)  # no ready check at all
+    relay, up = _peer_a_down(db, clock, ready_check=False)  # no /readyz check at all
     assert relay.run_once() == 0  # all fail; each waits its own backoff
     with db.write() as s:  # one backoff has run out
         s.execute(update(Outbox).where(col(Outbox.idempotency_key) == "ping-0").values(next_attempt_at=clock.now()))
