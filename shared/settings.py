@@ -121,6 +121,10 @@ class ServiceSettings(DatabaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+    gc_freeze_after_start: bool = Field(
+        default=True, description="Move what exists once the service has started (modules, schemas, "
+        "routes: ~180k objects) out of the cyclic garbage collector's reach, so a full collection "
+        "scans only what requests create (docs/architecture.md, ADR 1).")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576,
                                   description="Total size of a request's headers (431 above it).")

@@ -128,6 +128,8 @@ def make_app(databases: dict[str, TestDatabase], dev_key: Path) -> Iterator[Call
             "auto_migrate": False,
             "log_json": True,
             "auth": {"dev_key_file": str(dev_key)},
+            # gc.freeze() at start would keep every app this process builds (and drops) for good
+            "gc_freeze_after_start": False,
         }
         if service == "feedback_api":
             # A live app fills its receipt pool in the background (argon2id, 19 MiB each): bounded

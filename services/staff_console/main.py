@@ -34,6 +34,7 @@ from shared.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from shared.web.routing import ServiceRoute
 
 SETTINGS_CLASS = ConsoleSettings
 VERSION = "0.1.0"
@@ -95,6 +96,7 @@ def create_app(settings: ConsoleSettings | None = None, *, store: Store | None =
 
     app = FastAPI(title="Staff console", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.docs_on else None)
+    app.router.route_class = ServiceRoute  # one thread hop per def endpoint (shared/web/routing.py)
     app.state.settings = settings
     app.state.peers = ServiceClient(
         {"policy_api": settings.policy_api_url, "feedback_api": settings.feedback_api_url,

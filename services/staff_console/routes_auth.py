@@ -7,13 +7,14 @@ import time
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.staff_console import roles as R
 from services.staff_console.messages import t
 from services.staff_console.upstream import Api, ApiProblem
 from services.staff_console.web import Form, User, opt, redirect, render, session_of
+from shared.web.routing import APIRouter
 
 router = APIRouter()
 log = structlog.get_logger("staff_console.auth")

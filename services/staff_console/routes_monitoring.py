@@ -4,12 +4,13 @@ and the PIOs' draft check (POST /v1/drafts/check), which stores nothing."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from services.staff_console.messages import t
 from services.staff_console.upstream import ApiProblem
 from services.staff_console.web import Form, User, UserApi, opt, render, submit
+from shared.web.routing import APIRouter
 
 router = APIRouter()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from services.staff_console import roles as R
 from services.staff_console.messages import t
 from services.staff_console.web import Form, User, UserApi, opt, redirect, render, submit
+from shared.web.routing import APIRouter
 
 router = APIRouter()
 KINDS = ["social_media_policy", "administrative_instruction", "department_guideline", "other"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from services.staff_console import roles as R
 from services.staff_console.messages import t
 from services.staff_console.web import Form, User, UserApi, opt, render, submit
+from shared.web.routing import APIRouter
 
 router = APIRouter()
 STATUSES = ["active", "suspended", "retired"]

@@ -92,7 +92,7 @@ def require_user(request: Request) -> Session:
 User = Annotated[Session, Depends(require_user)]
 
 
-def api_for(request: Request, session: User) -> Api:
+async def api_for(request: Request, session: User) -> Api:  # no I/O: no thread hop
     return Api(request.app.state.peers, session.access_token or "")
 
 

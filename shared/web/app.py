@@ -13,13 +13,14 @@ timeout answers 503 problem+json with ``Retry-After``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
@@ -40,10 +41,27 @@ from shared.web.docs import install_docs
 from shared.web.health import health_router
 from shared.web.metrics import install_metrics
 from shared.web.problems import install_problem_handlers
+from shared.web.routing import APIRouter, ServiceRoute
 
 log = structlog.get_logger("shared.web")
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def freeze_startup_objects(enabled: bool) -> None:
+    """Collect once, then ``gc.freeze()`` what is left: the objects of a started service.
+
+    A full (generation 2) collection walks every tracked object. A started case_api tracks about
+    184k (modules, Pydantic schemas, routes, SQLAlchemy metadata), and one full collection took
+    98-109 ms with them, stopping every request of the process meanwhile; after ``gc.freeze()`` it
+    took 0.2 ms (in-process, 600 warm-up requests, ``gc.collect(2)`` timed five times). Frozen
+    objects are still freed by reference counting; only a reference cycle among them would never
+    be collected, and what a service builds at start lives as long as the process. CPython's docs
+    describe the same use of ``gc.freeze`` for pre-fork servers. Off with ``*_GC_FREEZE_AFTER_START=false``
+    (the test suite does, since it builds hundreds of apps in one process)."""
+    if enabled:
+        gc.collect()
+        gc.freeze()
 
 
 def create_service_app(
@@ -75,8 +93,10 @@ def create_service_app(
         try:
             if lifespan is not None:
                 async with lifespan(app):
+                    freeze_startup_objects(settings.gc_freeze_after_start)
                     yield
             else:
+                freeze_startup_objects(settings.gc_freeze_after_start)
                 yield
         finally:
             app.state.db.dispose()
@@ -95,6 +115,7 @@ def create_service_app(
         redoc_url=None,
         openapi_url="/openapi.json" if serve_docs else None,
     )
+    app.router.route_class = ServiceRoute  # routes added on the app itself (shared/web/routing.py)
     app.state.settings = settings
     app.state.db = Database(
         settings.database_url, sqlite_synchronous=settings.sqlite_synchronous, pool_size=settings.db_pool_size

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from shared import migrations
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.web.deps import PrincipalDep
 from shared.web.problems import DB_RETRY_AFTER_SECONDS, problem_response, problem_responses
+from shared.web.routing import APIRouter
 
 log = structlog.get_logger("shared.web")
 

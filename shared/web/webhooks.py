@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import Field
 
 from shared import webhooks
@@ -22,6 +22,7 @@ from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.page import Page
 from shared.web.deps import ClockDep, DatabaseDep, require_roles
 from shared.web.problems import problem_responses
+from shared.web.routing import APIRouter
 
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 SubId = Annotated[str, Path(max_length=36)]

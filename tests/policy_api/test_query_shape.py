@@ -152,7 +152,7 @@ def measured(_databases: Any, auth_settings: Any) -> Iterator[dict[str, tuple[in
     spec = SERVICES["policy_api"]
     settings = spec.settings(mode="dev", database_url=_databases["policy_api"].url, auto_migrate=False,
                              log_json=True, auth={"dev_key_file": str(auth_settings.dev_key_file)},
-                             case_api_url="http://127.0.0.1:9")
+                             case_api_url="http://127.0.0.1:9", gc_freeze_after_start=False)
     app = spec.create_app(settings, clock=FrozenClock(START))
 
     def sign(*roles: str, subject: str = "staff-1") -> dict[str, str]:

@@ -1,7 +1,5 @@
 """HTTP routers, one module per resource. Thin: parse, authorise, call the domain, shape the response."""
 
-from fastapi import APIRouter
-
 from services.case_api.routers import (
     cases,
     intake,
@@ -16,6 +14,7 @@ from services.case_api.routers import (
     scim,
     search,
 )
+from shared.web.routing import APIRouter
 
 # search before cases: GET /v1/cases/export must not be read as GET /v1/cases/{case_id}
 ROUTERS: list[APIRouter] = [intake.router, public.router, search.router, cases.router, restorative.router,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep, PeersDep, RulesDep, SettingsDep, SlaDep, wake_relay
@@ -38,6 +38,7 @@ from services.case_api.schemas import (
 from shared.auth import Principal, Role
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(wake_relay)])
 

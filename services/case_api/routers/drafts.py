@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from services.case_api import clients
@@ -14,6 +14,7 @@ from services.case_api.domain.risk import default_scorer
 from services.case_api.schemas_monitoring import DraftCheckIn, DraftCheckOut, DraftProblem
 from shared.auth import Principal, Role
 from shared.web import problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import Depends, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from shared.auth import Principal, Role
 from shared.schemas.base import OutputModel
 from shared.schemas.intake import CaseIntakeReceipt, ReporterMessage, ReportForward
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 FeedbackService = Annotated[Principal, Depends(require_roles(Role.svc_feedback))]

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from services.case_api.deps import CadenceDep, PeersDep, SlaDep
 from services.case_api.domain import access, monitoring, post_import
@@ -32,6 +32,7 @@ from shared.errors import PayloadTooLarge, ValidationFailed
 from shared.schemas.metrics import CoverageCell
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
 

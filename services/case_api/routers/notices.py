@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 
 from services.case_api.deps import RulesDep
 from services.case_api.domain import access, discipline
@@ -22,6 +22,7 @@ from services.case_api.schemas import (
 )
 from shared.auth import Principal, Role
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["due process"])
 Id36 = Annotated[str, Path(max_length=36)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import Field
 
 from services.case_api.domain import access, notifications
@@ -15,6 +15,7 @@ from shared.auth import Principal, Role
 from shared.notify import EventType
 from shared.schemas.base import InputModel, OutputModel
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["notifications"])
 Staff = Annotated[Principal, Depends(require_roles(*access.STAFF, Role.monitor))]

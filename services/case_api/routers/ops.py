@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 
 from services.case_api.domain.models import OutboxMessage
 from shared import outbox
 from shared.auth import Principal, Role
 from shared.schemas.ops import OutboxDead, OutboxHealth
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["operations"])
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]

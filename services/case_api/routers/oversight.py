@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import Body, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api.deps import MatrixDep, PeersDep, SettingsDep
@@ -22,6 +22,7 @@ from services.case_api.schemas_audit import (
 from shared.auth import Principal
 from shared.schemas.page import MAX_PAGE_SIZE
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["oversight"])
 Auditor = Annotated[Principal, Depends(require_roles(*access.AUDIT))]

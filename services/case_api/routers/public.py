@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from services.case_api.deps import SettingsDep
 from services.case_api.domain import metrics
 from shared.schemas.metrics import PublicMetrics
 from shared.web import ClockDep, DatabaseDep, problem_responses
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query
+from fastapi import BackgroundTasks, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.case_api import casefile_render
@@ -26,6 +26,7 @@ from services.case_api.schemas_records import (
 from shared.auth import Principal
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["records"])
 

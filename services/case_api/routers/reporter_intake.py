@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import Depends, Header, Path
 from fastapi.responses import JSONResponse
 
 from services.case_api.domain import intake, reporter_safety
 from shared.auth import Principal, Role
 from shared.schemas.reporter import ReconsiderationRequest, ReporterEvidence
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 FeedbackService = Annotated[Principal, Depends(require_roles(Role.svc_feedback))]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 
 from services.case_api.deps import wake_relay
 from services.case_api.domain import access, restorative
 from services.case_api.schemas import RestorativeCreate, RestorativeOut, RestorativeUpdate
 from shared.auth import Principal
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["restorative actions"], dependencies=[Depends(wake_relay)])
 Id36 = Annotated[str, Path(max_length=36)]

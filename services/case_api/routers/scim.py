@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,7 @@ from services.case_api.domain.models import Employee
 from shared.auth import Principal, Role
 from shared.errors import DomainError
 from shared.web import ClockDep, DatabaseDep, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/scim/v2", tags=["scim"])
 Provisioner = Annotated[Principal, Depends(require_roles(Role.admin))]

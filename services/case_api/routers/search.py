@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
 
 from services.case_api.deps import wake_relay
@@ -23,6 +23,7 @@ from shared.schemas.intake import ViolationCategory
 from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 from shared.web.query import StrictQuery
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(wake_relay), StrictQuery])
 Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
@@ -32,7 +33,7 @@ FILTERS_NOTE = (" Filters combine (all must match); an unknown query parameter i
                 "summary, account text and public outcome (all words required).")
 
 
-def case_search(
+async def case_search(
     employee: Annotated[str | None, Query(max_length=100, description="Employee id (any spelling)")] = None,
     account: Annotated[str | None, Query(max_length=64, description="Registry account id")] = None,
     category: ViolationCategory | None = None,

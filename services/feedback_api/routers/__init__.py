@@ -1,7 +1,5 @@
 """HTTP routers, one module per resource. Thin: parse, authorise, call the domain, shape the response."""
 
-from fastapi import APIRouter
-
 from services.feedback_api.routers import (
     after_filing,
     internal,
@@ -13,6 +11,7 @@ from services.feedback_api.routers import (
     submissions,
 )
 from services.feedback_api.widget import router as widget_router
+from shared.web.routing import APIRouter
 
 ROUTERS: list[APIRouter] = [
     public.router,

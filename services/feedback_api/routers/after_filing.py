@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -21,6 +21,7 @@ from shared.ratelimit import rate_limit
 from shared.schemas.base import OutputModel
 from shared.schemas.reporter import MAX_RECONSIDERATION_REASON
 from shared.web import ClockDep, DatabaseDep, problem_responses
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"], dependencies=[Depends(rate_limit("receipt"))])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import Depends, Header, Response
 from fastapi.responses import JSONResponse
 
 from services.feedback_api.deps import IntakeDep
@@ -14,6 +14,7 @@ from services.feedback_api.schemas import ContactOut, EventAccepted
 from shared.auth import Principal, Role
 from shared.schemas.intake import ReportEvent
 from shared.web import DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/internal", tags=["internal"])
 CaseApi = Annotated[Principal, Depends(require_roles(Role.svc_case))]

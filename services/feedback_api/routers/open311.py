@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep
@@ -28,6 +28,7 @@ from shared.errors import DomainError, TooManyRequests
 from shared.post_urls import InvalidPostUrl, normalise_post_url
 from shared.schemas.registry import Platform
 from shared.web import ClockDep, DatabaseDep
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import Field
 
 from services.feedback_api.domain import feedback_triage, policy_feedback
@@ -20,6 +20,7 @@ from shared.schemas.page import DEFAULT_PAGE_SIZE, Limit, Offset, Page
 from shared.schemas.policy_feedback import PolicyFeedbackCount, PolicyFeedbackCounts, PolicyFeedbackRef
 from shared.timeutil import as_utc
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["staff"])
 PolicyStaff = Annotated[Principal, Depends(require_roles(Role.policy_editor, Role.policy_approver, Role.admin))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +16,7 @@ from shared.caching import cached_response, etag_for
 from shared.schemas.intake import ViolationCategory
 from shared.schemas.registry import AccountPublic, Platform
 from shared.web import problem_responses
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 

@@ -7,13 +7,14 @@ client and overall), and once that is exhausted the endpoint answers 429 before 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from services.feedback_api.deps import IntakeDep, LimiterDep, RelayDep, under_receipt_limits
 from services.feedback_api.domain import follow_up
 from services.feedback_api.schemas import MessageAccepted, ReceiptIn, ReceiptMessageIn, ReceiptStatus, receipt_view
 from shared.ratelimit import rate_limit
 from shared.web import ClockDep, DatabaseDep, problem_responses
+from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"], dependencies=[Depends(rate_limit("receipt"))])
 

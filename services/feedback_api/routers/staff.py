@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from services.feedback_api.deps import LimiterDep, RelayDep
 from services.feedback_api.domain import ops
@@ -12,6 +12,7 @@ from services.feedback_api.schemas import OutboxStatus
 from shared.auth import Principal, Role
 from shared.schemas.ops import OutboxDead
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["staff"])
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]

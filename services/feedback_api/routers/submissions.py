@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -23,6 +23,7 @@ from services.feedback_api.schemas import (
 from shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed, field_error
 from shared.schemas.intake import PublicStatus
 from shared.web import ClockDep, DatabaseDep, problem_responses
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["submissions"])
 

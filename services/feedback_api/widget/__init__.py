@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -30,6 +30,7 @@ from shared.caching import cached_response, etag_for
 from shared.errors import NotFound
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, ViolationCategory
 from shared.schemas.registry import Platform
+from shared.web.routing import APIRouter
 
 HERE = Path(__file__).parent
 LANGUAGES = ("en", "es")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -39,6 +39,7 @@ from shared.ratelimit import RateLimiter, rate_limit
 from shared.schemas.intake import ViolationCategory
 from shared.schemas.registry import Platform
 from shared.web import ClockDep, DatabaseDep
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["widget"], include_in_schema=False)  # HTML forms, not API
 

@@ -1,7 +1,5 @@
 """HTTP routers, one module per resource. Thin: parse, authorise, call the domain, shape the response."""
 
-from fastapi import APIRouter
-
 from services.policy_api.routers import (
     accounts,
     acknowledgements,
@@ -16,6 +14,7 @@ from services.policy_api.routers import (
     translations,
     transparency,
 )
+from shared.web.routing import APIRouter
 
 ROUTERS: list[APIRouter] = [
     elements.router,

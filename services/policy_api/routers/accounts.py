@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from services.policy_api.domain import registry
 from services.policy_api.routers._common import DEFAULT_LIMIT, PUBLIC_MAX_AGE, RECORDS, LimitQ, OffsetQ, write_ctx
@@ -26,6 +26,7 @@ from shared.schemas.registry import (
     PrivilegeRevocation,
 )
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["accounts"])
 

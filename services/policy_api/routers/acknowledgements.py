@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from services.policy_api.domain import acknowledgements as acks
 from services.policy_api.routers._common import DEFAULT_LIMIT, RECORDS, STAFF, LimitQ, OffsetQ, write_ctx
@@ -21,6 +21,7 @@ from shared.errors import Forbidden
 from shared.schemas.page import Page
 from shared.schemas.registry import AcknowledgementCheck
 from shared.web import ClockDep, DatabaseDep, PrincipalDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["acknowledgements"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from services.policy_api.domain import changelog
 from services.policy_api.routers._common import DEFAULT_LIMIT, STAFF, LimitQ, OffsetQ
@@ -12,6 +12,7 @@ from services.policy_api.schemas import ChangeOut
 from shared.auth import Principal
 from shared.schemas.page import Page
 from shared.web import DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["change log"])
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from services.policy_api.domain import checkpoints
 from services.policy_api.routers._common import LimitQ, OffsetQ
@@ -17,6 +17,7 @@ from shared.caching import cached_json
 from shared.errors import NotFound
 from shared.schemas.checkpoints import ChainCheckpoint, CheckpointOut
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["checkpoints"])
 CaseApi = Annotated[Principal, Depends(require_roles(Role.svc_case))]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from services.policy_api import council_report_render as render
 from services.policy_api.domain import council_report
@@ -18,6 +18,7 @@ from shared.auth import Principal, Role
 from shared.schemas.page import Page
 from shared.timeutil import as_utc
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 REPORTERS = (Role.policy_approver, Role.records_manager, Role.admin)
 Reporter = Annotated[Principal, Depends(require_roles(*REPORTERS))]

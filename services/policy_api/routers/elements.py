@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from services.policy_api.domain import elements
 from services.policy_api.routers._common import CatalogueReady, write_ctx
@@ -10,6 +10,7 @@ from services.policy_api.schemas import ElementOut, ElementUpsert
 from shared.auth import Principal, Role
 from shared.caching import cached_json
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["elements"], dependencies=[CatalogueReady])
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET  # we only write XML, never parse it
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from services.policy_api.domain import checkpoints
 from services.policy_api.domain import feed as feed_rows
 from shared.caching import cached_response
 from shared.timeutil import as_utc
 from shared.web import DatabaseDep
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["feed"])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import Field
 
 from services.policy_api.domain import feedback_links
@@ -27,6 +27,7 @@ from shared.errors import ValidationFailed, field_error
 from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.page import Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["policies (staff)"], dependencies=[CatalogueReady])
 PolicyStaff = Annotated[Principal, Depends(require_roles(Role.policy_editor, Role.policy_approver, Role.admin))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from services.policy_api import views
 from services.policy_api.domain import policies, reviews, versions
@@ -56,6 +56,7 @@ from shared.caching import cached_json
 from shared.errors import Forbidden, Unauthorized
 from shared.schemas.page import Page
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["policies"], dependencies=[CatalogueReady])
 staff_router = APIRouter(tags=["policies (staff)"], dependencies=[CatalogueReady])

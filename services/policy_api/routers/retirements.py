@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import Field
 
 from services.policy_api import views
@@ -12,6 +12,7 @@ from services.policy_api.schemas import VersionOut
 from shared.auth import Principal
 from shared.schemas.base import InputModel
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["policies (staff)"], dependencies=[CatalogueReady])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from pydantic import Field
 
 from services.policy_api.domain import translations
@@ -14,6 +14,7 @@ from services.policy_api.routers._common import EDITORS, STAFF, write_ctx
 from shared.auth import Principal
 from shared.schemas.base import InputModel, OutputModel
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
+from shared.web.routing import APIRouter
 
 router = APIRouter(tags=["policies"])
 

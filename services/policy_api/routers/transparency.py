@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -25,6 +25,7 @@ from services.policy_api.routers._common import CatalogueReady
 from shared.caching import cached_response
 from shared.errors import NotFound
 from shared.web import ClockDep, DatabaseDep, problem_responses
+from shared.web.routing import APIRouter
 
 HERE = Path(__file__).resolve().parent.parent
 STATIC = HERE / "static"
