@@ -7,10 +7,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from services.case_api.domain.case_list import TOTAL_CAP
 from services.case_api.domain.ladder import DisciplinaryAction, RestorativeKind
+from services.case_api.domain.paging import Listing
 from services.case_api.domain.state_machine import Finding, State
 from shared.schemas.base import InputModel, OutputModel
 from shared.schemas.intake import MAX_DESCRIPTION, MAX_LINKS, ViolationCategory
+from shared.schemas.page import Page
 from shared.schemas.registry import Platform
 
 Text = Field(min_length=1, max_length=MAX_DESCRIPTION)
@@ -191,6 +194,23 @@ class CaseSummaryOut(OutputModel):
     due_at: datetime | None
     created_at: datetime
     closed_at: datetime | None
+
+
+class CasePage(Page[CaseSummaryOut]):
+    """A page of a list of cases. Its count stops at a cap (``case_list.TOTAL_CAP``)."""
+
+    total_exact: bool = Field(description=f"False when more than {TOTAL_CAP:,} cases match: then `total` is a "
+                                          "lower bound (narrow the list with a filter to count it exactly).")
+
+    @classmethod
+    def of(cls, listing: Listing[Any], *, limit: int, offset: int) -> CasePage:
+        return cls(items=[CaseSummaryOut.model_validate(r, from_attributes=True) for r in listing.items],
+                   total=listing.total, total_exact=listing.total_exact, limit=limit, offset=offset,
+                   next_offset=listing.next_offset)
+
+
+CASE_PAGE_NOTE = (f" `total` is exact up to {TOTAL_CAP:,} matching cases; past that `total_exact` is false. "
+                  "`next_offset` is always exact.")
 
 
 class ReportLinkOut(OutputModel):

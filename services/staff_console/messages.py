@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "nav.logout": "Sign out",
     # lists and values
     "list.count": "{n} in all",
+    "list.count_more": "more than {n}: filter to narrow the list",
     "list.empty": "Nothing here.",
     "list.next": "Next page",
     "value.none": "None",

@@ -261,3 +261,29 @@ async def test_query_shape_of_the_filtered_list_and_the_export(world, token, que
     fifties = [await count(u) for u in urls]
     assert [n for n, _ in ones] == [n for n, _ in fifties], query
     assert [rows for _, rows in ones] == [1, 1] and [rows for _, rows in fifties] == [50, 50]
+
+
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/cases/overdue"])
+async def test_the_count_stops_at_its_cap_and_says_so(world, token, monkeypatch, path):
+    """Past ``case_list.TOTAL_CAP`` the page gives the cap as a lower bound (``total_exact`` false)
+    instead of counting on; ``next_offset`` stays exact. The cap is lowered to 3 here."""
+    from services.case_api.domain import case_list
+
+    monkeypatch.setattr(case_list, "TOTAL_CAP", 3)
+    w, c = world
+    for _ in range(3):
+        w.case()
+    hdr = token("investigator")
+    when_due = lambda: w.clock.advance(timedelta(days=30))  # noqa: E731 - every case overdue
+    if path.endswith("overdue"):
+        when_due()
+    exact = (await c.get(path, params={"limit": 2}, headers=hdr)).json()
+    assert (exact["total"], exact["total_exact"], exact["next_offset"]) == (3, True, 2)
+    w.case()
+    if path.endswith("overdue"):
+        when_due()
+    capped = (await c.get(path, params={"limit": 2}, headers=hdr)).json()
+    assert (capped["total"], capped["total_exact"], capped["next_offset"]) == (3, False, 2)
+    last = (await c.get(path, params={"limit": 2, "offset": 2}, headers=hdr)).json()
+    assert len(last["items"]) == 2 and last["next_offset"] is None
+    assert last["total"] >= 4 and last["total_exact"] is False  # at least what the pages have shown

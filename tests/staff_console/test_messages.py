@@ -33,3 +33,16 @@ def test_every_dynamic_key_is_in_the_catalogue():
     keys += [f"registry.{a}.{p}" for a in ("grant", "revoke") for p in ("done", "submit")]
     assert not [k for k in keys if k not in MESSAGES]
     assert t("case.title", reference="C-1") == "Case C-1" and t("no.such.key") == "[no.such.key]"
+
+
+def test_a_case_list_past_its_count_cap_says_more_than():
+    """case_api stops counting at its cap (``total_exact`` false): the caption must not claim the
+    cap is the number of cases."""
+    from services.staff_console.web import templates
+
+    macro = templates.env.get_template("macros.html").module.case_table
+    capped = str(macro({"items": [], "total": 1000, "total_exact": False}, "Cases", "c"))
+    exact = str(macro({"items": [], "total": 12, "total_exact": True}, "Cases", "c"))
+    legacy = str(macro({"items": [], "total": 3}, "Cases", "c"))  # lists without the flag
+    assert "(more than 1000: filter to narrow the list)" in capped and "in all" not in capped
+    assert "(12 in all)" in exact and "(3 in all)" in legacy

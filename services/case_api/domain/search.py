@@ -21,19 +21,18 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import exists, literal_column, text, tuple_
-from sqlmodel import Session, col, func, or_, select
+from sqlalchemy import Row, exists, literal_column, text, tuple_
+from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from services.case_api.domain import access, audit, identity
-from services.case_api.domain.models import Case, CaseParty
+from services.case_api.domain.case_list import NEWEST_FIRST, summary_page, visible_cases
+from services.case_api.domain.models import Case
 from services.case_api.domain.paging import Listing
 from shared.auth import Principal
 from shared.db import Database
 from shared.errors import Forbidden, ValidationFailed, field_error
 
-# see cases.TOTAL_CAP: a page's total is exact up to this many matching cases
-TOTAL_CAP = 10_000
 MAX_TERMS = 8
 EXPORT_PAGE = 500
 _WORD = re.compile(r"[^\W_]+")
@@ -65,19 +64,6 @@ class CaseSearch:
         if "employee" in out:
             out["employee_id"] = identity.person_key(out.pop("employee"))
         return out
-
-
-def visible_cases(principal: Principal) -> SelectOfScalar[Case]:
-    """Every case the principal may see: their departments, minus those they are recused from."""
-    q = select(Case)
-    deps = access.visible_departments(principal)
-    if deps is not None:
-        q = q.where(col(Case.department).in_(sorted(deps)))
-    me = identity.person_key(principal.subject)
-    if me is not None:
-        q = q.where(or_(col(Case.employee_id).is_(None), col(Case.employee_id) != me),
-                    col(Case.id).not_in(select(CaseParty.case_id).where(CaseParty.person_key == me)))
-    return q
 
 
 def _may_filter_by_employee(principal: Principal, where: CaseSearch) -> None:
@@ -135,9 +121,6 @@ def _matches(terms: list[str], dialect: str) -> Any:
     return col(Case.id).in_(fts)
 
 
-NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
-
-
 def _audit_employee_search(session: Session, principal: Principal, where: CaseSearch, now: datetime,
                            action: str, **extra: Any) -> None:
     audit.append(session, actor=principal.subject, action=action, case_id=None,
@@ -145,19 +128,18 @@ def _audit_employee_search(session: Session, principal: Principal, where: CaseSe
 
 
 def search_cases(db: Database, *, principal: Principal, where: CaseSearch, limit: int, offset: int,
-                 now: datetime) -> Listing[Case]:
-    """A page of the matching cases, newest first: a bounded count and the page (two statements
-    whatever the page size; a search by employee also appends its audit entry in the same unit)."""
+                 now: datetime) -> Listing[Row[Any]]:
+    """A page of the matching cases' summaries, newest first: a bounded count and the page (two
+    statements whatever the page size; a search by employee also appends its audit entry in the
+    same unit)."""
     _may_filter_by_employee(principal, where)
     q = filtered(principal, where, db.dialect)
     unit = db.write if where.employee else db.read
     with unit() as s:
-        bounded = q.with_only_columns(col(Case.id), maintain_column_froms=True).limit(TOTAL_CAP).subquery()
-        total = int(s.exec(select(func.count()).select_from(bounded)).one())
-        rows = list(s.exec(q.order_by(*NEWEST_FIRST).limit(limit + 1).offset(offset)))
+        listing = summary_page(s, q, ordering=NEWEST_FIRST, limit=limit, offset=offset)
         if where.employee:
             _audit_employee_search(s, principal, where, now, "cases.searched_by_employee")
-    return Listing.of(rows, total=total, limit=limit, offset=offset)
+    return listing
 
 
 # --- export ------------------------------------------------------------------------------------

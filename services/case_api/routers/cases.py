@@ -12,14 +12,13 @@ from fastapi.responses import Response
 from services.case_api.deps import MatrixDep, PeersDep, RulesDep, SettingsDep, SlaDep, wake_relay
 from services.case_api.domain import access, cases, reporter_safety
 from services.case_api.domain.cases import CaseFilter, CaseView
-from services.case_api.domain.models import Case
-from services.case_api.domain.paging import Listing
 from services.case_api.domain.state_machine import State, allowed
 from services.case_api.schemas import (
+    CASE_PAGE_NOTE,
     AssignIn,
     CaseCreate,
     CaseOut,
-    CaseSummaryOut,
+    CasePage,
     ConflictIn,
     ConflictOut,
     DecisionIn,
@@ -36,7 +35,7 @@ from services.case_api.schemas import (
     TransitionIn,
 )
 from shared.auth import Principal, Role
-from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 from shared.web.routing import APIRouter
 
@@ -48,7 +47,6 @@ OffsetQ = Annotated[int, Query(ge=0, le=1_000_000)]
 Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
 R404 = problem_responses(401, 403, 404)
 R409 = problem_responses(401, 403, 404, 409)
-PAGE_NOTE = (" `total` is exact up to 10,000 matching cases and 10,000 beyond; `next_offset` is always exact.")
 
 
 def _out(view: CaseView) -> CaseOut:
@@ -57,11 +55,6 @@ def _out(view: CaseView) -> CaseOut:
     out.reports = [ReportLinkOut.model_validate(r, from_attributes=True) for r in view.reports]
     out.allowed_transitions = sorted(s.value for s in allowed(State(view.case.state)))
     return out
-
-
-def _page(listing: Listing[Case], limit: int, offset: int) -> Page[CaseSummaryOut]:
-    return Page[CaseSummaryOut](items=[CaseSummaryOut.model_validate(r, from_attributes=True) for r in listing.items],
-                                total=listing.total, limit=limit, offset=offset, next_offset=listing.next_offset)
 
 
 @router.post("", status_code=201, response_model=CaseOut, operation_id="create_case",
@@ -78,25 +71,27 @@ def create_case(body: CaseCreate, db: DatabaseDep, clock: ClockDep, sla: SlaDep,
 # GET /v1/cases (the filtered list) and GET /v1/cases/export: routers/search.py
 
 
-@router.get("/due-soon", response_model=Page[CaseSummaryOut], operation_id="cases_due_soon",
+@router.get("/due-soon", response_model=CasePage, operation_id="cases_due_soon",
             summary="Open cases whose current state's SLA ends within the window",
-            description="Soonest deadline first." + PAGE_NOTE, responses=problem_responses(401))
+            description="Soonest deadline first." + CASE_PAGE_NOTE, responses=problem_responses(401))
 def due_soon(db: DatabaseDep, principal: Staff, clock: ClockDep, settings: SettingsDep,
              within_hours: Annotated[int | None, Query(ge=1, le=24 * 90)] = None,
-             limit: LimitQ = DEFAULT_PAGE_SIZE, offset: OffsetQ = 0) -> Page[CaseSummaryOut]:
+             limit: LimitQ = DEFAULT_PAGE_SIZE, offset: OffsetQ = 0) -> CasePage:
     now = clock.now()
     window = timedelta(hours=within_hours or settings.due_soon_hours)
     where = CaseFilter(due_after=now, due_before=now + window)
-    return _page(cases.list_cases(db, principal=principal, where=where, limit=limit, offset=offset), limit, offset)
+    return CasePage.of(cases.list_cases(db, principal=principal, where=where, limit=limit, offset=offset),
+                       limit=limit, offset=offset)
 
 
-@router.get("/overdue", response_model=Page[CaseSummaryOut], operation_id="cases_overdue",
-            summary="Open cases past their current state's SLA", description="Oldest deadline first." + PAGE_NOTE,
+@router.get("/overdue", response_model=CasePage, operation_id="cases_overdue",
+            summary="Open cases past their current state's SLA", description="Oldest deadline first." + CASE_PAGE_NOTE,
             responses=problem_responses(401))
 def overdue(db: DatabaseDep, principal: Staff, clock: ClockDep,
-            limit: LimitQ = DEFAULT_PAGE_SIZE, offset: OffsetQ = 0) -> Page[CaseSummaryOut]:
+            limit: LimitQ = DEFAULT_PAGE_SIZE, offset: OffsetQ = 0) -> CasePage:
     where = CaseFilter(due_before=clock.now())
-    return _page(cases.list_cases(db, principal=principal, where=where, limit=limit, offset=offset), limit, offset)
+    return CasePage.of(cases.list_cases(db, principal=principal, where=where, limit=limit, offset=offset),
+                       limit=limit, offset=offset)
 
 
 @router.get("/{case_id}", response_model=CaseOut, operation_id="get_case",

@@ -16,18 +16,17 @@ from services.case_api.deps import wake_relay
 from services.case_api.domain import access, search
 from services.case_api.domain.search import CaseSearch
 from services.case_api.domain.state_machine import State
-from services.case_api.schemas import CaseSummaryOut
+from services.case_api.schemas import CASE_PAGE_NOTE, CasePage
 from shared import csvsafe
 from shared.auth import Principal
 from shared.schemas.intake import ViolationCategory
-from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from shared.schemas.page import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from shared.web import ClockDep, DatabaseDep, problem_responses, require_roles
 from shared.web.query import StrictQuery
 from shared.web.routing import APIRouter
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(wake_relay), StrictQuery])
 Staff = Annotated[Principal, Depends(require_roles(*access.STAFF))]
-PAGE_NOTE = (" `total` is exact up to 10,000 matching cases and 10,000 beyond; `next_offset` is always exact.")
 FILTERS_NOTE = (" Filters combine (all must match); an unknown query parameter is 422. `employee` needs a role that "
                 "sees the employee (403 otherwise) and is audited. `q`: words matched as prefixes in the reference, "
                 "summary, account text and public outcome (all words required).")
@@ -53,15 +52,14 @@ async def case_search(
 SearchDep = Annotated[CaseSearch, Depends(case_search)]
 
 
-@router.get("", response_model=Page[CaseSummaryOut], operation_id="list_cases",
+@router.get("", response_model=CasePage, operation_id="list_cases",
             summary="Cases you may see, filtered (department directors and PIOs: their department only)",
-            description="Newest first." + PAGE_NOTE + FILTERS_NOTE, responses=problem_responses(401, 403, 422))
+            description="Newest first." + CASE_PAGE_NOTE + FILTERS_NOTE, responses=problem_responses(401, 403, 422))
 def list_cases(db: DatabaseDep, principal: Staff, clock: ClockDep, where: SearchDep,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page[CaseSummaryOut]:
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> CasePage:
     listing = search.search_cases(db, principal=principal, where=where, limit=limit, offset=offset, now=clock.now())
-    return Page[CaseSummaryOut](items=[CaseSummaryOut.model_validate(r, from_attributes=True) for r in listing.items],
-                                total=listing.total, limit=limit, offset=offset, next_offset=listing.next_offset)
+    return CasePage.of(listing, limit=limit, offset=offset)
 
 
 def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
