@@ -6,22 +6,12 @@ and staff see the reason on the report."""
 from __future__ import annotations
 
 import io
-import time
 
 import httpx
 from PIL import Image
 
 from tests.support.live import free_port
-
-
-def _wait(fn, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
+from tests.support.polling import until
 
 
 def test_evidence_after_filing_and_reconsideration_reach_case_api(make_app, live, token):
@@ -39,13 +29,13 @@ def test_evidence_after_filing_and_reconsideration_reach_case_api(make_app, live
                                          "categories": ["personal_attack"], "description": "A reply mocked me."})
         assert r.status_code == 201, r.text
         receipt = r.json()["receipt"]
-        case = _wait(lambda: (ca.get("/v1/cases").json()["items"] or [None])[0])
+        case = until(lambda: (ca.get("/v1/cases").json()["items"] or [None])[0])
         assert ca.get(f"/v1/cases/{case['id']}").json()["evidence"] == []
 
         r = fb.post("/v1/receipts/evidence", data={"receipt": receipt},
                     files=[("evidence", ("later.png", png.getvalue(), "image/png"))])
         assert r.status_code == 201, r.text
-        evidence = _wait(lambda: ca.get(f"/v1/cases/{case['id']}").json()["evidence"])
+        evidence = until(lambda: ca.get(f"/v1/cases/{case['id']}").json()["evidence"])
         assert len(evidence) == 1 and evidence[0]["media_type"] == "image/png"
         r = ca.get(f"/v1/cases/{case['id']}/evidence/{evidence[0]['id']}")
         assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
@@ -54,10 +44,10 @@ def test_evidence_after_filing_and_reconsideration_reach_case_api(make_app, live
                     json={"to": "dismissed", "reason": "INTERNAL: not actionable",
                           "outcome_summary": "We could not confirm a breach of the policy."})
         assert r.status_code == 200, r.text
-        _wait(lambda: fb.post("/v1/receipts/status", json={"receipt": receipt}).json()["status"] == "closed")
+        until(lambda: fb.post("/v1/receipts/status", json={"receipt": receipt}).json()["status"] == "closed")
         ask = {"receipt": receipt, "reason": "I have a second screenshot of the same reply."}
         assert fb.post("/v1/receipts/reconsideration", json=ask).status_code == 201
         assert fb.post("/v1/receipts/reconsideration", json=ask).status_code == 409
-        report = _wait(lambda: [x for x in ca.get(f"/v1/cases/{case['id']}").json()["reports"]
+        report = until(lambda: [x for x in ca.get(f"/v1/cases/{case['id']}").json()["reports"]
                                 if x["reconsideration_reason"]])
         assert report[0]["reconsideration_reason"] == ask["reason"]

@@ -4,21 +4,10 @@ outbox, and the reporter sees them with their receipt (never the internal reason
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from tests.support.live import free_port
-
-
-def _wait(fn, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
+from tests.support.polling import until
 
 
 def test_report_roundtrip_through_both_outboxes(make_app, live, token):
@@ -36,7 +25,7 @@ def test_report_roundtrip_through_both_outboxes(make_app, live, token):
             "description": "The City's account mocked a resident in a reply."})
         assert r.status_code == 201, r.text
         receipt = r.json()["receipt"]
-        case = _wait(lambda: (ca.get("/v1/cases").json()["items"] or [None])[0])
+        case = until(lambda: (ca.get("/v1/cases").json()["items"] or [None])[0])
         case_id = case["id"]
         assert ca.post(f"/v1/cases/{case_id}/transitions", json={"to": "triaged"}).status_code == 200
         assert ca.post(f"/v1/cases/{case_id}/messages", json={"body": "Thank you; we are reviewing it."}).status_code \
@@ -50,7 +39,7 @@ def test_report_roundtrip_through_both_outboxes(make_app, live, token):
             body = fb.post("/v1/receipts/status", json={"receipt": receipt}).json()
             return body if body.get("status") == "closed" and body.get("messages") else None
 
-        seen = _wait(status)
+        seen = until(status)
         assert seen["outcome_summary"] == "This was handled together with an earlier report."
         assert any(m["from"] == "city" and "reviewing" in m["body"] for m in seen["messages"])
         assert "INTERNAL" not in str(seen)
@@ -77,7 +66,7 @@ def test_contact_and_evidence_are_read_through_case_api_and_audited(make_app, li
         assert r.status_code == 201, r.text
     inv = token("investigator", subject="inv-7")
     with httpx.Client(base_url=case_url, headers=inv, timeout=10) as ca:
-        case = _wait(lambda: (ca.get("/v1/cases").json()["items"] or [None])[0])
+        case = until(lambda: (ca.get("/v1/cases").json()["items"] or [None])[0])
         full = ca.get(f"/v1/cases/{case['id']}").json()
         report_id = full["reports"][0]["report_id"]
         assert full["reports"][0]["has_contact"] is True and full["evidence"]

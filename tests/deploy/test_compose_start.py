@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from shared import signing
 from tests.drills.support import PrivatePostgres, report_json
 from tests.support.idp import IdpClient, OidcProvider
 from tests.support.live import free_port
+from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -141,14 +141,6 @@ def stack(tmp_path_factory, db_backend):
         pg.destroy()
 
 
-def _wait(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
-
 
 def _ready(url: str) -> bool:
     try:
@@ -163,13 +155,13 @@ def _logs(stack: dict[str, Any]) -> str:
 
 def test_every_service_comes_up_ready_with_its_compose_environment(stack):
     for name, url in stack["urls"].items():
-        assert _wait(lambda url=url: _ready(url), 60), f"{name} not ready\n{_logs(stack)}"
+        assert wait_for(lambda url=url: _ready(url), 60, interval=0.3), f"{name} not ready\n{_logs(stack)}"
 
 
 def test_a_report_travels_to_case_api_with_the_idps_service_tokens(stack):
     urls = stack["urls"]
     for url in urls.values():
-        assert _wait(lambda url=url: _ready(url), 60), _logs(stack)
+        assert wait_for(lambda url=url: _ready(url), 60, interval=0.3), _logs(stack)
     r = httpx.post(urls["feedback_api"] + "/v1/reports", json=report_json(1, "compose"), timeout=30)
     assert r.status_code == 201, r.text
     staff = {"Authorization": "Bearer " + stack["idp"].token(stack["clients"]["staff"])}
@@ -178,7 +170,7 @@ def test_a_report_travels_to_case_api_with_the_idps_service_tokens(stack):
         resp = httpx.get(urls["case_api"] + "/v1/cases", headers=staff, timeout=5)
         return resp.status_code == 200 and resp.json()["total"] >= 1
 
-    assert _wait(delivered, 60), _logs(stack)
+    assert wait_for(delivered, 60, interval=0.3), _logs(stack)
 
 
 def test_the_application_role_cannot_change_the_schema_or_truncate(stack):

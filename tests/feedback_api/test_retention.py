@@ -6,7 +6,6 @@ stays readable in the database file or its -wal. A report case_api never acknowl
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,16 +18,8 @@ from services.feedback_api.domain import retention
 from services.feedback_api.domain.models import Contact, Evidence, OutboxMessage, Submission
 from tests.feedback_api.conftest import png_bytes, report_body
 from tests.support.live import free_port
+from tests.support.polling import until
 from tests.support.rawfile import read_raw
-
-
-def _wait(predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _raw(url: str) -> bytes:
@@ -59,7 +50,7 @@ def test_content_contact_and_evidence_go_after_acknowledgement_and_retention(fb_
             return s.execute(select(func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.topic == "report.forward")).scalar_one()
 
-    _wait(lambda: pending() == 0, "the forward to be acknowledged by case_api")
+    until(lambda: pending() == 0, what="the forward to be acknowledged by case_api")
     with Session(engine) as s:
         sub = s.execute(select(Submission).where(Submission.reference == filed["reference"])).scalar_one()
         report_id = sub.id
