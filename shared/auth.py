@@ -274,7 +274,7 @@ _NUMERIC_DATES = ("exp", "nbf", "iat")
 class _Verified:
     principal: Principal
     exp: float
-    keys: list[dict[str, Any]] | None  # the key list it was verified against
+    keys: list[dict[str, Any]]  # the key list it was verified against
 
 
 class TokenVerifier:
@@ -282,7 +282,7 @@ class TokenVerifier:
 
     Why a cache of verified tokens: a staff client sends the same token with every request until
     it expires, and verifying it again each time (base64 and JSON of header and claims, an RSA
-    signature check, the claim rules) cost 100-110 µs in a loop and 190-300 µs inside a request,
+    signature check, the claim rules) cost 100-110 µs in a loop and 190-480 µs inside a request,
     the largest single cost of an authenticated GET after its database work (``GET /v1/cases``,
     in-process, SQLite). A token's verdict depends only on its bytes, the keys and the clock: an
     entry holds the principal, the token's ``exp`` and the key list it was checked against; a hit

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +91,7 @@ def create_service_app(
             migrations.upgrade(migrations_dir, settings.database_url)
         log.info("service_started", service=settings.service_name, mode=settings.mode)
         try:
-            if lifespan is not None:
-                async with lifespan(app):
-                    freeze_startup_objects(settings.gc_freeze_after_start)
-                    yield
-            else:
+            async with lifespan(app) if lifespan is not None else nullcontext():
                 freeze_startup_objects(settings.gc_freeze_after_start)
                 yield
         finally:

@@ -5,10 +5,10 @@ begins and ends in that thread). But for a ``def`` endpoint it also runs the *re
 validation* in a second worker thread (``fastapi.routing.serialize_response``, ``is_coroutine``
 false), after the endpoint's thread has returned. That validation is CPU work on a model that is
 already built; the second hop costs a thread token, two GIL hand-offs and a wake-up of the event
-loop, and under load it waits behind every other request's endpoint for a token. Measured on
-``GET /v1/cases`` in-process (ASGI app called directly, SQLite, the use-case stubbed out): three
-hops (a ``def`` dependency, the endpoint, the validation) cost more than the endpoint's own
-database work.
+loop, and under load it waits behind every other request's endpoint for a token. A no-op hop
+measured 85-92 µs pinned to one core on this VM, as the bench pins its servers (200-280 µs
+unpinned; a loop of 2,000 ``run_in_threadpool`` calls), and ``GET /v1/cases`` took three of them
+(a ``def`` dependency, the endpoint, the validation).
 
 ``ServiceRoute`` hands FastAPI an ``async`` wrapper around a ``def`` endpoint that awaits the
 endpoint in AnyIO's thread pool (the same pool and limiter FastAPI uses): the endpoint still runs
@@ -18,7 +18,7 @@ own signature and annotations (``inspect.signature`` and ``get_typed_signature``
 OpenAPI is unchanged. FastAPI has no setting for this, hence the route class (its documented
 extension point, ``APIRouter(route_class=...)``).
 
-Every router in the services is a ``shared.web.APIRouter`` (``tests/kernel/test_routing.py``
+Every router in the services is a ``shared.web.routing.APIRouter`` (``tests/kernel/test_routing.py``
 holds every app to it). Dependencies should be ``async def`` when they do no blocking I/O: FastAPI
 runs each ``def`` dependency in a thread hop of its own.
 """
